@@ -1,0 +1,188 @@
+//! The registry of resource types the emulator serves.
+//!
+//! A type is data plus two hooks: where it lives, which api-versions and verbs it has, which
+//! names always exist (singletons) with what body, and how a PUT body is validated and
+//! normalised. The generic handlers in `crate::arm` do the rest (routing, api-version checks,
+//! GET/LIST/PUT/DELETE, paging, storage). Adding a type = one file here + one line in `TYPES`.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::arm::path::ScopeKind;
+use crate::config::RuntimeConfig;
+use crate::error::ArmError;
+
+pub mod auto_provisioning_settings;
+
+/// Every type served, in no particular order.
+pub static TYPES: &[&TypeSpec] = &[&auto_provisioning_settings::SPEC];
+
+/// Namespaces that exist in Azure but of which the emulator serves only some types (or none):
+/// a request for an unserved type of these answers `InvalidResourceType`, of any other
+/// namespace `InvalidResourceNamespace`.
+const KNOWN_NAMESPACES: &[&str] = &[
+    "Microsoft.Security",
+    "Microsoft.Authorization",
+    "Microsoft.PolicyInsights",
+    "Microsoft.OperationalInsights",
+    "Microsoft.OperationsManagement",
+    "Microsoft.SecurityInsights",
+    "Microsoft.Resources",
+    "Microsoft.Management",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.Compute",
+    "Microsoft.HybridCompute",
+    "Microsoft.ContainerService",
+    "Microsoft.ContainerRegistry",
+    "Microsoft.Storage",
+];
+
+/// An operation on a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    List,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn http_method(self) -> &'static str {
+        match self {
+            Verb::Get | Verb::List => "GET",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+/// The resource a request addresses, in canonical casing.
+#[derive(Clone, Debug)]
+pub struct ResourceRef {
+    /// `{scope}/providers/{Namespace}/{type}/{name}` with the registry's casing for the
+    /// namespace and type and the caller's for the scope and name.
+    pub id: String,
+    pub name: String,
+    /// `Namespace/type`.
+    pub resource_type: &'static str,
+    pub scope_id: String,
+    pub subscription: Option<String>,
+    pub resource_group: Option<String>,
+}
+
+/// What a PUT hook sees.
+pub struct PutContext<'a> {
+    pub resource: &'a ResourceRef,
+    pub api_version: &'a str,
+    /// The request body, already parsed as JSON.
+    pub body: Value,
+    /// The current body (stored or singleton default), if the resource exists.
+    pub existing: Option<&'a Value>,
+    pub runtime: &'a RuntimeConfig,
+}
+
+/// What a PUT hook decides: the body to store and answer, and the status.
+pub struct PutOutcome {
+    pub body: Value,
+    pub status: StatusCode,
+}
+
+/// One resource type.
+pub struct TypeSpec {
+    pub namespace: &'static str,
+    /// The type below the namespace, `/`-separated for nested types.
+    pub type_name: &'static str,
+    /// `Namespace/type`, the value of the body's `type`.
+    pub full_type: &'static str,
+    pub scopes: &'static [ScopeKind],
+    /// Newest first; the order of the list in `InvalidApiVersionParameter` messages.
+    pub api_versions: &'static [&'static str],
+    pub verbs: &'static [Verb],
+    /// Names that exist in every scope before any write (case-insensitive).
+    pub singleton_names: &'static [&'static str],
+    /// The body a singleton has before any write.
+    pub default_body: fn(&ResourceRef) -> Value,
+    /// Validates and normalises a PUT body.
+    pub put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
+}
+
+impl TypeSpec {
+    pub fn allows(&self, verb: Verb) -> bool {
+        self.verbs.contains(&verb)
+    }
+
+    pub fn supports_api_version(&self, version: &str) -> bool {
+        self.api_versions
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(version))
+    }
+
+    /// The canonical spelling of a singleton name, if `name` is one.
+    pub fn singleton_name(&self, name: &str) -> Option<&'static str> {
+        self.singleton_names
+            .iter()
+            .copied()
+            .find(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The type registered for `namespace` + type segments, compared case-insensitively.
+pub fn find(namespace: &str, types: &[String]) -> Option<&'static TypeSpec> {
+    let wanted = types.join("/");
+    TYPES.iter().copied().find(|t| {
+        t.namespace.eq_ignore_ascii_case(namespace) && t.type_name.eq_ignore_ascii_case(&wanted)
+    })
+}
+
+/// The type registered under a full `Namespace/type` name.
+pub fn find_full(full_type: &str) -> Option<&'static TypeSpec> {
+    TYPES
+        .iter()
+        .copied()
+        .find(|t| t.full_type.eq_ignore_ascii_case(full_type))
+}
+
+/// Whether ARM would know the namespace (decides between the two unknown-type errors).
+pub fn namespace_known(namespace: &str) -> bool {
+    TYPES
+        .iter()
+        .any(|t| t.namespace.eq_ignore_ascii_case(namespace))
+        || KNOWN_NAMESPACES
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(namespace))
+}
+
+/// The `id`/`name`/`type` envelope every ARM resource body starts with.
+pub fn envelope(resource: &ResourceRef, properties: Value) -> Value {
+    serde_json::json!({
+        "id": resource.id,
+        "name": resource.name,
+        "type": resource.resource_type,
+        "properties": properties,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_consistent() {
+        for t in TYPES {
+            assert_eq!(t.full_type, format!("{}/{}", t.namespace, t.type_name));
+            assert!(!t.api_versions.is_empty());
+            assert!(find_full(t.full_type).is_some());
+        }
+        assert!(
+            find(
+                "microsoft.security",
+                &["AUTOPROVISIONINGSETTINGS".to_owned()]
+            )
+            .is_some()
+        );
+        assert!(namespace_known("microsoft.authorization"));
+        assert!(!namespace_known("Contoso.Widgets"));
+    }
+}

