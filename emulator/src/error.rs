@@ -266,7 +266,8 @@ impl EntraError {
                 } else {
                     "server_error"
                 };
-                (*status, error, 0)
+                // AADSTS90033: "A transient error has occurred. Please try again."
+                (*status, error, 90033)
             }
         }
     }

@@ -173,14 +173,15 @@ async fn main() -> anyhow::Result<()> {
     let emulator = Emulator::start(config).await?;
     let base_url = emulator.base_url();
 
+    // The port file first: whoever sees the stdout line can rely on the file.
+    if let Some(path) = &args.port_file {
+        write_atomically(path, &base_url)
+            .with_context(|| format!("writing port file {}", path.display()))?;
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "arm-emulator listening on {base_url}")?;
         out.flush()?;
-    }
-    if let Some(path) = &args.port_file {
-        write_atomically(path, &base_url)
-            .with_context(|| format!("writing port file {}", path.display()))?;
     }
 
     wait_for_signal().await;

@@ -176,15 +176,14 @@ impl EmulatorHandle {
         self.state.get_resource(id)
     }
 
-    /// Forgets a stored resource; true if there was one.
+    /// Forgets a stored resource (a singleton falls back to its default); true if there was
+    /// one. A failure to save the state file is logged.
     pub fn delete_resource(&self, id: &str) -> bool {
-        match self.state.delete_resource(id) {
-            Ok(removed) => removed,
-            Err(e) => {
-                tracing::error!(error = %e, "saving state");
-                true
-            }
+        let removed = self.state.store.delete(id).is_some();
+        if let Err(e) = self.state.save() {
+            tracing::error!(error = %e, "saving state");
         }
+        removed
     }
 
     /// Adds a fault rule at the end of the list; returns its ID.

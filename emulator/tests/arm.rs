@@ -95,6 +95,25 @@ async fn put_off_echoes_the_resource_and_on_is_deprecated() {
 }
 
 #[tokio::test]
+async fn the_published_example_request_shape_is_accepted() {
+    // CreateAutoProvisioningSettingsSubscription_example.json sends id, name and type in the
+    // body (with "On", which today's service refuses; "Off" here).
+    let emu = start(Config::default()).await;
+    let token = token(&emu).await;
+    let sub = new_subscription();
+    let body = json!({
+        "id": setting_path(&sub, "default"),
+        "name": "default",
+        "type": "Microsoft.Security/autoProvisioningSettings",
+        "properties": {"autoProvision": "Off"}
+    });
+    let (status, answer) =
+        json(put(&setting_url(&emu, &sub, "default"), &token, body.clone()).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer, body);
+}
+
+#[tokio::test]
 async fn on_succeeds_when_mma_autoprovisioning_is_allowed() {
     let emu = start(Config::default().allow_mma_autoprovision(true)).await;
     let token = token(&emu).await;

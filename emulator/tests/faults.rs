@@ -85,46 +85,40 @@ async fn latency_rules_and_global_latency_delay_answers() {
     let emu = start(Config::default()).await;
     let token = token(&emu).await;
     let url = setting_url(&emu, &new_subscription(), "default");
+    let c = client();
+    let timed = |url: String| {
+        let req = c.get(url).bearer_auth(&token);
+        async move {
+            let t = Instant::now();
+            let status = req.send().await.unwrap().status();
+            (status, t.elapsed())
+        }
+    };
 
     emu.add_fault(
-        FaultRule::latency(300)
+        FaultRule::latency(400)
             .path("autoProvisioningSettings")
             .times(1),
     )
     .unwrap();
-    let t = Instant::now();
-    assert_eq!(get(&url, &token).await.status(), 200);
+    let (status, took) = timed(url.clone()).await;
+    assert_eq!(status, 200);
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    let (_, took) = timed(url.clone()).await;
     assert!(
-        t.elapsed() >= Duration::from_millis(300),
-        "{:?}",
-        t.elapsed()
-    );
-    let t = Instant::now();
-    get(&url, &token).await;
-    assert!(
-        t.elapsed() < Duration::from_millis(300),
-        "the rule is spent"
+        took < Duration::from_millis(400),
+        "the rule is spent: {took:?}"
     );
 
     emu.update_config(RuntimeConfigPatch {
-        latency_ms: Some(250),
+        latency_ms: Some(400),
         ..Default::default()
     });
-    let t = Instant::now();
-    get(&url, &token).await;
-    assert!(
-        t.elapsed() >= Duration::from_millis(250),
-        "{:?}",
-        t.elapsed()
-    );
+    let (_, took) = timed(url.clone()).await;
+    assert!(took >= Duration::from_millis(400), "{took:?}");
     // Control endpoints are never delayed.
-    let t = Instant::now();
-    client()
-        .get(format!("{}/_emulator/state", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert!(t.elapsed() < Duration::from_millis(250));
+    let (_, took) = timed(format!("{}/_emulator/state", emu.base_url())).await;
+    assert!(took < Duration::from_millis(400), "{took:?}");
 }
 
 #[tokio::test]

@@ -154,6 +154,17 @@ pub struct ProviderData {
 }
 
 impl ProviderData {
+    /// Data for a provider that never calls ARM (test stand-ins, offline tools).
+    pub fn offline() -> Self {
+        ProviderData {
+            subscription_id: None,
+            auth: AuthConfig::default(),
+            terraform_version: String::new(),
+            cancel: CancellationToken::new(),
+            arm: OnceCell::new(),
+        }
+    }
+
     pub fn default_subscription(&self) -> Option<&str> {
         self.subscription_id.as_deref()
     }

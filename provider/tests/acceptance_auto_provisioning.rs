@@ -215,15 +215,36 @@ async fn moved_from_azurerm_security_center_auto_provisioning() {
         "moved {\n  from = azurerm_security_center_auto_provisioning.this\n  to   = defender_auto_provisioning.this\n}\n\n\
          resource \"defender_auto_provisioning\" \"this\" {\n  enabled = false\n}",
     );
+    // A move is a change to state (exit 2) with nothing to do in Azure.
     let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
-    plan.assert_code(0);
+    plan.assert_code(2);
     assert!(
         plan.stdout
             .contains("has moved to defender_auto_provisioning.this"),
         "{}",
         plan.all()
     );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.all()
+    );
+    env.emulator.clear_requests();
     env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    let writes: Vec<_> = env
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && r.path.starts_with("/subscriptions"))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a move writes nothing to ARM: {writes:?}"
+    );
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
         .await
         .assert_code(0);
     let show = env

@@ -109,7 +109,7 @@ fn thumbprint_candidates(s: &str) -> Vec<Vec<u8>> {
     if let Ok(b) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(s) {
         out.push(b);
     }
-    if s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         let hex: Option<Vec<u8>> = (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())

@@ -273,10 +273,17 @@ impl Cx<'_> {
             return Err(self.err("nesting too deep"));
         }
         let node = self.resolve(node)?;
-        let props = node
-            .get("properties")
-            .and_then(Json::as_object)
-            .ok_or_else(|| self.err("a model must be a struct with named fields"))?;
+        let empty = Map::new();
+        let props = match node.get("properties").and_then(Json::as_object) {
+            Some(p) => p,
+            // A struct without fields: an empty block.
+            None if primary_type(node) == Some("object")
+                && node.get("additionalProperties").is_none() =>
+            {
+                &empty
+            }
+            None => return Err(self.err("a model must be a struct with named fields")),
+        };
         let required: BTreeSet<&str> = node
             .get("required")
             .and_then(Json::as_array)

@@ -57,6 +57,28 @@ pub fn terraform() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
+/// Where the azurerm stand-in (a cargo example of this crate) is built; builds it when a
+/// filtered `cargo test` did not.
+pub fn standin_dir() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-defender"));
+    let dir = bin.parent().expect("target dir").join("examples");
+    if !dir.join("terraform-provider-azurerm_standin").exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "terraform-provider-defender",
+                "--example",
+                "terraform-provider-azurerm_standin",
+            ])
+            .status()
+            .expect("building the azurerm stand-in");
+        assert!(status.success(), "building the azurerm stand-in");
+    }
+    dir
+}
+
 /// A Terraform working directory wired to a fresh emulator.
 pub struct TfEnv {
     pub emulator: EmulatorHandle,
@@ -80,8 +102,9 @@ impl TfEnv {
         std::fs::write(
             dir.path().join("terraformrc"),
             format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"defenderops/defender\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                bin_dir.display()
+                "provider_installation {{\n  dev_overrides {{\n    \"defenderops/defender\" = \"{}\"\n    \"hashicorp/azurerm\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin_dir.display(),
+                standin_dir().display()
             ),
         )
         .expect("writing terraformrc");

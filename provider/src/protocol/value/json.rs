@@ -21,11 +21,12 @@
 //! * Lone UTF-16 surrogates in `\u` escapes become U+FFFD, as Go's `encoding/json` does.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use super::types::{
-    Decimal, Fail, MAX_DEPTH, SortedEntries, Step, implied_primitive_type, is_json_number,
-    json_number_len, type_desc, value_desc, write_f64_exact, write_json_str,
+    Decimal, Fail, MAX_DEPTH, Step, implied_primitive_type, is_json_number, json_number_len,
+    type_desc, value_desc, write_f64_exact, write_json_str,
 };
 use super::{CodecError, Number, Type, Value};
 
@@ -377,22 +378,22 @@ impl<'a> Parser<'a> {
                 if c != b'{' {
                     return Err(required());
                 }
-                let mut entries = SortedEntries::with_capacity(0);
+                let mut map = BTreeMap::new();
                 self.object(|p, key| {
                     let v = p
                         .value(et, depth + 1)
                         .map_err(|e| e.at(Step::Key(key.to_string())))?;
-                    entries.push(&key, v);
+                    // Duplicate keys: last one wins (go-cty: `vals[k] = el`).
+                    map.insert(key.into_owned(), v);
                     Ok(())
                 })?;
-                // Duplicate keys: last one wins (go-cty: `vals[k] = el`).
-                Value::Map(entries.into_map().0)
+                Value::Map(map)
             }
             Type::Object { attrs, .. } => {
                 if c != b'{' {
                     return Err(required());
                 }
-                let mut entries = SortedEntries::with_capacity(attrs.len());
+                let mut obj = BTreeMap::new();
                 let tolerant = self.tolerant;
                 self.object(|p, key| {
                     match attrs.get(&*key) {
@@ -400,7 +401,8 @@ impl<'a> Parser<'a> {
                             let v = p
                                 .value(aty, depth + 1)
                                 .map_err(|e| e.at(Step::Attr(key.to_string())))?;
-                            entries.push(&key, v);
+                            // Duplicate keys: last one wins (go-cty: `vals[k] = el`).
+                            obj.insert(key.into_owned(), v);
                         }
                         // An attribute the current schema no longer has.
                         None if tolerant => p.skip(depth + 1)?,
@@ -412,8 +414,6 @@ impl<'a> Parser<'a> {
                     }
                     Ok(())
                 })?;
-                // Duplicate keys: last one wins (go-cty: `vals[k] = el`).
-                let (mut obj, _) = entries.into_map();
                 if obj.len() != attrs.len() {
                     for name in attrs.keys() {
                         if !obj.contains_key(name) {

@@ -25,9 +25,9 @@
 //!   (`marshal.go`). go-cty decodes a zero-length map/array as an empty object/tuple even for
 //!   non-empty types; we report the count mismatch instead.
 
-use super::types::{
-    Fail, MAX_DEPTH, SortedEntries, Step, implied_primitive_type, type_desc, value_desc,
-};
+use std::collections::BTreeMap;
+
+use super::types::{Fail, MAX_DEPTH, Step, implied_primitive_type, type_desc, value_desc};
 use super::{CodecError, Number, Refinements, Type, Value};
 
 const NIL: u8 = 0xc0;
@@ -368,16 +368,16 @@ impl<'a> Reader<'a> {
             }
             Type::Map(et) => {
                 let n = self.map_len()?.ok_or_else(required)?;
-                let mut entries = SortedEntries::with_capacity(n.min(self.remaining()));
+                let mut map = BTreeMap::new();
                 for _ in 0..n {
                     let key = self.text("map keys must be strings")?;
                     let v = self
                         .value(et, depth + 1)
                         .map_err(|e| e.at(Step::Key(key.to_owned())))?;
-                    entries.push(key, v);
+                    // Duplicate keys: last one wins, as in go-cty (`vals[key] = val`).
+                    map.insert(key.to_owned(), v);
                 }
-                // Duplicate keys: last one wins, as in go-cty (`vals[key] = val`).
-                Value::Map(entries.into_map().0)
+                Value::Map(map)
             }
             Type::Object { attrs, .. } => {
                 let n = self.map_len()?.ok_or_else(required)?;
@@ -387,7 +387,7 @@ impl<'a> Reader<'a> {
                         attrs.len()
                     )));
                 }
-                let mut obj = std::collections::BTreeMap::new();
+                let mut obj = BTreeMap::new();
                 // Terraform writes attributes in sorted order: try the next attribute of the
                 // type before searching for the key.
                 let mut expected = attrs.iter();
@@ -401,6 +401,9 @@ impl<'a> Reader<'a> {
                             .ok_or_else(|| Fail::new("unsupported attribute").at(step()))?,
                     };
                     let v = self.value(aty, depth + 1).map_err(|e| e.at(step()))?;
+                    // With the count equal to the attribute count, a duplicate key means
+                    // another attribute is missing (go-cty would silently build a value of
+                    // the wrong type).
                     if obj.insert(key.to_owned(), v).is_some() {
                         return Err(Fail::new("duplicate attribute").at(step()));
                     }

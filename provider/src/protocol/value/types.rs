@@ -655,59 +655,6 @@ impl BigDec {
 }
 
 // ---------------------------------------------------------------------------------------
-// Map building
-// ---------------------------------------------------------------------------------------
-
-/// Entries of a map or object being decoded. Terraform writes keys sorted; sorted entries
-/// are bulk-loaded into the `BTreeMap` (linear) instead of inserted one by one.
-pub(super) struct SortedEntries {
-    entries: Vec<(String, Value)>,
-    sorted: bool,
-}
-
-impl SortedEntries {
-    pub(super) fn with_capacity(n: usize) -> SortedEntries {
-        SortedEntries {
-            entries: Vec::with_capacity(n),
-            sorted: true,
-        }
-    }
-
-    pub(super) fn push(&mut self, key: &str, v: Value) {
-        if let Some((prev, _)) = self.entries.last() {
-            self.sorted &= prev.as_str() < key;
-        }
-        self.entries.push((key.to_owned(), v));
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// The map, and the first duplicated key if any (the last value of a key wins).
-    pub(super) fn into_map(self) -> (BTreeMap<String, Value>, Option<String>) {
-        if self.sorted {
-            // Strictly increasing keys: no duplicates.
-            return (self.entries.into_iter().collect(), None);
-        }
-        let mut map = BTreeMap::new();
-        let mut duplicate = None;
-        for (k, v) in self.entries {
-            match map.entry(k) {
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(v);
-                }
-                std::collections::btree_map::Entry::Occupied(mut e) => {
-                    duplicate.get_or_insert_with(|| e.key().clone());
-                    e.insert(v);
-                }
-            }
-        }
-        (map, duplicate)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // Error paths
 // ---------------------------------------------------------------------------------------
 
