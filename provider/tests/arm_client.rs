@@ -1421,3 +1421,90 @@ async fn metadata_discovery_then_calls_through_the_discovered_cloud() {
     assert_eq!(r.body["path"], path);
     assert!(arm.user_agent().ends_with("(Terraform/1.15.0)"));
 }
+
+// ----------------------------------------------------------------------------------------------
+// Against the project's ARM emulator (the other side of the wire).
+
+#[tokio::test]
+async fn end_to_end_against_the_emulator_with_secret_and_certificate() {
+    let (pfx, cert_der, _) = test_pfx("pw");
+    const CERT_CLIENT: &str = "00000000-0000-0000-0000-0000000000c2";
+    let emulator = arm_emulator::Emulator::start(
+        arm_emulator::Config::default()
+            .with_subscription(SUB)
+            .with_client(arm_emulator::ClientRegistration::with_secret(
+                CLIENT,
+                "emu-secret",
+            ))
+            .with_client(arm_emulator::ClientRegistration {
+                client_id: CERT_CLIENT.into(),
+                secret: None,
+                certificates: vec![cert_der],
+            }),
+    )
+    .await
+    .unwrap();
+    let host = emulator.base_url().trim_start_matches("http://").to_owned();
+    let path = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.Security/autoProvisioningSettings/default"
+    );
+    const AP: &str = "2017-08-01-preview";
+
+    let secret_auth = AuthConfig {
+        subscription_id: Some(SUB.into()),
+        tenant_id: Some(arm_emulator::config::DEFAULT_TENANT_ID.into()),
+        client_id: Some(CLIENT.into()),
+        client_secret: Some("emu-secret".into()),
+        metadata_host: Some(host.clone()),
+        ..Default::default()
+    };
+    let arm = build_client(&secret_auth, "1.15.0", CancellationToken::new())
+        .await
+        .unwrap();
+    let put = arm
+        .put(&path, AP, &json!({"properties": {"autoProvision": "Off"}}))
+        .await
+        .unwrap();
+    assert_eq!(put.body["properties"]["autoProvision"], "Off");
+    assert!(put.request_id.is_some());
+
+    let wrong = AuthConfig {
+        client_secret: Some("not-the-secret".into()),
+        ..secret_auth.clone()
+    };
+    let arm_wrong = build_client(&wrong, "1.15.0", CancellationToken::new())
+        .await
+        .unwrap();
+    let e = arm_wrong.get(&path, AP).await.unwrap_err();
+    assert!(matches!(e, ArmError::Auth(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with("acquiring token with client secret for client"),
+        "{e}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let pfx_path = dir.path().join("c.pfx");
+    std::fs::write(&pfx_path, &pfx).unwrap();
+    let cert_auth = AuthConfig {
+        client_id: Some(CERT_CLIENT.into()),
+        client_secret: None,
+        client_certificate_path: Some(pfx_path.display().to_string()),
+        client_certificate_password: Some("pw".into()),
+        ..secret_auth
+    };
+    let arm = build_client(&cert_auth, "1.15.0", CancellationToken::new())
+        .await
+        .unwrap();
+    let got = arm.get(&path, AP).await.unwrap();
+    assert_eq!(got.body["properties"]["autoProvision"], "Off");
+    let all = arm
+        .list(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.Security/autoProvisioningSettings"),
+            AP,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(all.iter().any(|v| v["name"] == "default"), "{all:?}");
+}

@@ -371,10 +371,24 @@ impl AuthConfig {
     }
 
     /// Conflicting or incomplete settings, each on the attribute to fix. Pure: no file or
-    /// network access.
+    /// network access. Use it on the configuration merged with the environment
+    /// ([`AuthConfig::with_env_defaults`]); on the provider block alone, where values may still
+    /// come from `ARM_*` variables, use [`AuthConfig::validate_conflicts`].
     pub fn validate(&self) -> Vec<ConfigProblem> {
+        self.check(true)
+    }
+
+    /// Only what is wrong whatever the environment adds: malformed values (GUIDs, URLs, the
+    /// http rule, unknown environment) and conflicting settings — not missing ones. For
+    /// ValidateProviderConfig, which sees the provider block only.
+    pub fn validate_conflicts(&self) -> Vec<ConfigProblem> {
+        self.check(false)
+    }
+
+    fn check(&self, complete: bool) -> Vec<ConfigProblem> {
         let mut out = Vec::new();
         match self.subscription_id.as_deref().map(str::trim) {
+            None | Some("") if !complete => {}
             None | Some("") => out.push(problem(
                 "subscription_id",
                 "is required: set subscription_id in the provider block or ARM_SUBSCRIPTION_ID",
@@ -474,7 +488,9 @@ impl AuthConfig {
             let has_token = set_secret(&self.oidc_token) || set(&self.oidc_token_file_path);
             let has_url = set(&self.oidc_request_url);
             let has_req_token = set_secret(&self.oidc_request_token);
-            if !has_token && !has_url && !has_req_token && !cert && !secret {
+            if !complete {
+                // A token source may still come from the environment.
+            } else if !has_token && !has_url && !has_req_token && !cert && !secret {
                 out.push(problem(
                     "use_oidc",
                     "is true but no OIDC token source is configured: set oidc_token, oidc_token_file_path, or oidc_request_url and oidc_request_token (GitHub Actions and Azure DevOps set the latter for jobs with id-token permission)",
@@ -521,6 +537,7 @@ impl AuthConfig {
         );
         if let Some(m) = method
             && needs_sp
+            && complete
         {
             if !set(&self.tenant_id) {
                 out.push(problem(
@@ -539,7 +556,7 @@ impl AuthConfig {
                 ));
             }
         }
-        if method.is_none() {
+        if method.is_none() && complete {
             out.push(problem(
                 "use_cli",
                 "no authentication method is configured: set client_certificate_path, client_secret, use_oidc or use_msi, or leave use_cli enabled to use the Azure CLI",
@@ -1774,6 +1791,30 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(attrs(&nothing), vec!["use_cli"]);
+
+        // On the block alone, only malformed or conflicting values count.
+        let block = AuthConfig {
+            client_secret: Some("s".into()),
+            use_oidc: Some(true),
+            ..Default::default()
+        };
+        assert!(block.validate_conflicts().is_empty());
+        assert_eq!(
+            attrs(&block),
+            vec!["subscription_id", "tenant_id", "client_id"]
+        );
+        let block_bad = AuthConfig {
+            client_secret: Some("s".into()),
+            client_certificate_path: Some("/c.pfx".into()),
+            subscription_id: Some("nope".into()),
+            ..Default::default()
+        };
+        let p: Vec<_> = block_bad
+            .validate_conflicts()
+            .into_iter()
+            .map(|p| p.attribute)
+            .collect();
+        assert_eq!(p, vec!["subscription_id", "client_secret"]);
 
         let env_typo = AuthConfig {
             environment: Some("azurestack".into()),

@@ -135,6 +135,17 @@ impl TfEnv {
             .to_string()
     }
 
+    /// The ARM_* variables that point the provider at the emulator.
+    pub fn arm_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ARM_METADATA_HOSTNAME", self.metadata_host()),
+            ("ARM_TENANT_ID", TENANT.into()),
+            ("ARM_CLIENT_ID", CLIENT_ID.into()),
+            ("ARM_CLIENT_SECRET", CLIENT_SECRET.into()),
+            ("ARM_SUBSCRIPTION_ID", SUBSCRIPTION.into()),
+        ]
+    }
+
     /// Runs terraform with the emulator's credentials in the environment.
     pub async fn tf(&self, args: &[&str]) -> TfOutput {
         let mut cmd = Command::new(&self.terraform);
@@ -144,11 +155,7 @@ impl TfEnv {
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
-            .env("ARM_METADATA_HOSTNAME", self.metadata_host())
-            .env("ARM_TENANT_ID", TENANT)
-            .env("ARM_CLIENT_ID", CLIENT_ID)
-            .env("ARM_CLIENT_SECRET", CLIENT_SECRET)
-            .env("ARM_SUBSCRIPTION_ID", SUBSCRIPTION)
+            .envs(self.arm_env())
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PATH");
         for (k, v) in &self.extra_env {

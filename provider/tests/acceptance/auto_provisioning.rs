@@ -2,9 +2,7 @@
 //! plan, apply, empty second plan, drift, import, destroy; the retirement diagnostic;
 //! `moved {}` from azurerm; the schema as Terraform sees it.
 
-mod common;
-
-use common::{SUBSCRIPTION, TfEnv};
+use crate::common::{SUBSCRIPTION, TfEnv};
 use serde_json::json;
 
 fn setting_id(sub: &str) -> String {

@@ -1,0 +1,8 @@
+//! Acceptance tests: the real Terraform CLI (>= 1.14) drives this crate's provider binary
+//! against a fresh ARM emulator per test. One module per resource type; one test binary, so
+//! the crate links once.
+
+mod common;
+
+mod auto_provisioning;
+mod debug_mode;
