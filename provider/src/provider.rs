@@ -1,6 +1,9 @@
 //! The `provider "defender"` block: credentials and clouds as azurerm reads them, and the
 //! data every operation shares once Terraform has configured the provider.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
@@ -139,6 +142,7 @@ impl ProviderDef for DefenderProvider {
             terraform_version: terraform_version.to_string(),
             cancel,
             arm: OnceCell::new(),
+            locks: KeyedLocks::default(),
         })
     }
 }
@@ -151,6 +155,18 @@ pub struct ProviderData {
     terraform_version: String,
     cancel: CancellationToken,
     arm: OnceCell<ArmClient>,
+    locks: KeyedLocks,
+}
+
+/// Named async locks: writes that ARM serialises (one pricing update per subscription) are
+/// serialised here first, so they do not become 409s.
+#[derive(Default)]
+struct KeyedLocks(parking_lot::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl KeyedLocks {
+    fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.0.lock().entry(key.to_ascii_lowercase()).or_default().clone()
+    }
 }
 
 impl ProviderData {
@@ -162,6 +178,7 @@ impl ProviderData {
             terraform_version: String::new(),
             cancel: CancellationToken::new(),
             arm: OnceCell::new(),
+            locks: KeyedLocks::default(),
         }
     }
 
@@ -177,6 +194,12 @@ impl ProviderData {
             })
             .await
             .map_err(|e| Diagnostic::error("Cannot reach Azure Resource Manager", e.to_string()))
+    }
+
+    /// Holds the named lock until the guard drops, e.g. `serialize(&format!("pricings/{sub}"))`
+    /// around a pricing write. Keys are case-insensitive.
+    pub async fn serialize(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        self.locks.get(key).lock_owned().await
     }
 
     /// StopProvider: cancel every in-flight ARM call.
