@@ -281,13 +281,11 @@ fn write_groups<'a>(
     attrs: &'a [Attribute],
     nested: &mut Vec<(String, &'a [Attribute])>,
 ) {
-    let groups: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
-        ("Required", Box::new(|a: &Attribute| a.required)),
-        ("Optional", Box::new(|a: &Attribute| a.optional)),
-        (
-            "Read-Only",
-            Box::new(|a: &Attribute| a.computed && !a.optional),
-        ),
+    type Pick = fn(&Attribute) -> bool;
+    let groups: [(&str, Pick); 3] = [
+        ("Required", |a| a.required),
+        ("Optional", |a| a.optional),
+        ("Read-Only", |a| a.computed && !a.optional),
     ];
     for (title, pick) in &groups {
         let mut members: Vec<&Attribute> = attrs.iter().filter(|a| pick(a)).collect();

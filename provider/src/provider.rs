@@ -26,12 +26,19 @@ pub struct ProviderModel {
     pub subscription_id: Option<String>,
     /// The Entra ID tenant to authenticate in. Environment: `ARM_TENANT_ID`.
     pub tenant_id: Option<String>,
+    /// Tenants besides `tenant_id` to obtain tokens for (cross-tenant operations).
+    /// Environment: `ARM_AUXILIARY_TENANT_IDS` (separated by `;`).
+    pub auxiliary_tenant_ids: Option<Vec<String>>,
     /// The client (application) ID of the service principal or managed identity.
     /// Environment: `ARM_CLIENT_ID`.
     pub client_id: Option<String>,
+    /// A file holding the client ID. Environment: `ARM_CLIENT_ID_FILE_PATH`.
+    pub client_id_file_path: Option<String>,
     /// A client secret of the service principal. Environment: `ARM_CLIENT_SECRET`.
     #[schemars(extend("sensitive" = true))]
     pub client_secret: Option<String>,
+    /// A file holding the client secret. Environment: `ARM_CLIENT_SECRET_FILE_PATH`.
+    pub client_secret_file_path: Option<String>,
     /// Path to a PKCS#12 (.pfx) client certificate. Environment: `ARM_CLIENT_CERTIFICATE_PATH`.
     pub client_certificate_path: Option<String>,
     /// A base64-encoded PKCS#12 client certificate. Environment: `ARM_CLIENT_CERTIFICATE`.
@@ -56,11 +63,19 @@ pub struct ProviderModel {
     /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
     #[schemars(extend("sensitive" = true))]
     pub oidc_request_token: Option<String>,
+    /// The Azure DevOps service connection to request OIDC tokens for.
+    /// Environment: `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID` or `ARM_OIDC_AZURE_SERVICE_CONNECTION_ID`.
+    pub ado_pipeline_service_connection_id: Option<String>,
+    /// Authenticate with AKS workload identity (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`,
+    /// `AZURE_FEDERATED_TOKEN_FILE`). Environment: `ARM_USE_AKS_WORKLOAD_IDENTITY`.
+    pub use_aks_workload_identity: Option<bool>,
     /// Authenticate with a managed identity. Environment: `ARM_USE_MSI`.
     pub use_msi: Option<bool>,
     /// The managed identity token endpoint, when not the instance metadata service.
     /// Environment: `ARM_MSI_ENDPOINT`.
     pub msi_endpoint: Option<String>,
+    /// The api-version of the managed identity endpoint. Environment: `ARM_MSI_API_VERSION`.
+    pub msi_api_version: Option<String>,
     /// Authenticate with the Azure CLI's signed-in account. Environment: `ARM_USE_CLI`.
     pub use_cli: Option<bool>,
     /// The cloud: `public`, `usgovernment` or `china`. Environment: `ARM_ENVIRONMENT`.
@@ -76,8 +91,11 @@ impl ProviderModel {
         AuthConfig {
             subscription_id: self.subscription_id.clone(),
             tenant_id: self.tenant_id.clone(),
+            auxiliary_tenant_ids: self.auxiliary_tenant_ids.clone(),
             client_id: self.client_id.clone(),
+            client_id_file_path: self.client_id_file_path.clone(),
             client_secret: self.client_secret.clone(),
+            client_secret_file_path: self.client_secret_file_path.clone(),
             client_certificate_path: self.client_certificate_path.clone(),
             client_certificate: self.client_certificate.clone(),
             client_certificate_password: self.client_certificate_password.clone(),
@@ -86,12 +104,14 @@ impl ProviderModel {
             oidc_token_file_path: self.oidc_token_file_path.clone(),
             oidc_request_url: self.oidc_request_url.clone(),
             oidc_request_token: self.oidc_request_token.clone(),
+            ado_pipeline_service_connection_id: self.ado_pipeline_service_connection_id.clone(),
+            use_aks_workload_identity: self.use_aks_workload_identity,
             use_msi: self.use_msi,
             msi_endpoint: self.msi_endpoint.clone(),
+            msi_api_version: self.msi_api_version.clone(),
             use_cli: self.use_cli,
             environment: self.environment.clone(),
             metadata_host: self.metadata_host.clone(),
-            ..AuthConfig::default()
         }
     }
 }
@@ -165,7 +185,11 @@ struct KeyedLocks(parking_lot::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>
 
 impl KeyedLocks {
     fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.0.lock().entry(key.to_ascii_lowercase()).or_default().clone()
+        self.0
+            .lock()
+            .entry(key.to_ascii_lowercase())
+            .or_default()
+            .clone()
     }
 }
 

@@ -283,3 +283,6 @@ pub trait ProviderDef: Send + Sync + 'static {
         cancel: CancellationToken,
     ) -> impl Future<Output = Result<ProviderData, Diagnostics>> + Send;
 }
+
+#[cfg(test)]
+mod tests;

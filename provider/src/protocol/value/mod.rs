@@ -70,8 +70,9 @@ impl Refinements {
 }
 
 /// A cty value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
+    #[default]
     Null,
     Unknown(Refinements),
     Bool(bool),
@@ -107,12 +108,6 @@ impl CodecError {
             },
             message: message.into(),
         }
-    }
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::Null
     }
 }
 
