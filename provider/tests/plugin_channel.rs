@@ -268,3 +268,114 @@ fn run_by_hand_it_explains_itself() {
     assert!(err.contains("plugin for Terraform"), "{err}");
     assert!(out.stdout.is_empty(), "nothing on stdout without Terraform");
 }
+
+/// StopProvider makes an in-flight ARM call return promptly: Terraform sends it on Ctrl-C.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_provider_cancels_in_flight_arm_calls() {
+    use std::collections::BTreeMap;
+
+    use defender::protocol::tfplugin6::{
+        DynamicValue, apply_resource_change, configure_provider, stop_provider,
+    };
+    use defender::protocol::value::{Value, encode_msgpack};
+
+    let emulator = arm_emulator::Emulator::start(arm_emulator::Config::default())
+        .await
+        .unwrap();
+    // Every PUT hangs for a minute: the apply is in flight when Terraform stops the provider.
+    emulator
+        .add_fault(arm_emulator::FaultRule::latency(60_000).method("PUT"))
+        .unwrap();
+    let host = emulator
+        .base_url()
+        .trim_start_matches("http://")
+        .to_string();
+    let sub = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
+    let p = start(&[
+        ("TF_DISABLE_PLUGIN_TLS", "1"),
+        ("ARM_METADATA_HOSTNAME", &host),
+        ("ARM_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+        ("ARM_CLIENT_ID", "9a0a0c65-53d2-4f3b-8b6e-3f1e3a7c1d21"),
+        ("ARM_CLIENT_SECRET", "stop-test-secret"),
+        ("ARM_SUBSCRIPTION_ID", sub),
+    ]);
+    let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", p.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let registry = defender::resources::registry();
+    let provider_ty = registry.provider.value_type().clone();
+    let config = Value::null_object(&provider_ty);
+    let mut client = ProviderClient::new(ch);
+    let configured = client
+        .configure_provider(configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: Some(DynamicValue {
+                msgpack: encode_msgpack(&config, &provider_ty).unwrap(),
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        configured.diagnostics.is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+
+    let res_ty = registry.resources["defender_auto_provisioning"]
+        .value_type()
+        .clone();
+    let planned = Value::Object(BTreeMap::from([
+        ("id".to_string(), Value::unknown()),
+        ("subscription_id".to_string(), Value::String(sub.into())),
+        ("enabled".to_string(), Value::Bool(false)),
+    ]));
+    let dv = |v: &Value| {
+        Some(DynamicValue {
+            msgpack: encode_msgpack(v, &res_ty).unwrap(),
+            json: vec![],
+        })
+    };
+    let mut apply_client = client.clone();
+    let request = apply_resource_change::Request {
+        type_name: "defender_auto_provisioning".into(),
+        prior_state: dv(&Value::Null),
+        planned_state: dv(&planned),
+        config: dv(&planned),
+        ..Default::default()
+    };
+    let apply = tokio::spawn(async move { apply_client.apply_resource_change(request).await });
+    // Let the PUT reach the emulator (token first, then the PUT).
+    for _ in 0..100 {
+        if emulator.requests().iter().any(|r| r.method == "PUT") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopped_at = Instant::now();
+    client
+        .stop_provider(stop_provider::Request {})
+        .await
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), apply)
+        .await
+        .expect("the apply returns promptly after StopProvider")
+        .unwrap()
+        .unwrap()
+        .into_inner();
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        stopped_at.elapsed()
+    );
+    let text = format!("{:?}", resp.diagnostics);
+    assert!(
+        !resp.diagnostics.is_empty(),
+        "the cancelled apply reports an error"
+    );
+    assert!(text.to_lowercase().contains("cancel"), "{text}");
+}
