@@ -40,6 +40,24 @@ pub struct Config {
     pub seed_examples: Option<PathBuf>,
     /// How many request log entries are kept (oldest dropped first).
     pub request_log_limit: usize,
+    /// How long a pricing write (Microsoft.Security/pricings PUT or DELETE) stays in flight;
+    /// ARM answers 409 to another pricing write of the same subscription meanwhile.
+    pub pricing_write_ms: u64,
+    /// Extensions whose enablement fails in pricing PUTs (`operationStatus.code: Failed`),
+    /// as a missing role assignment makes it fail in Azure.
+    pub pricing_failing_extensions: Vec<String>,
+    /// How long a new system-assigned identity's service principal stays unknown to role
+    /// assignments that do not say `principalType: ServicePrincipal` (Entra replication,
+    /// arm-api.md 9): they answer 400 `PrincipalNotFound` meanwhile.
+    pub principal_replication_ms: u64,
+    /// How long a remediation task stays in each of `Accepted` and `Evaluating` before it
+    /// ends (arm-api.md 10).
+    pub remediation_step_ms: u64,
+    /// How many non-compliant resources a new remediation task finds (its
+    /// `totalDeployments`, at most its `resourceCount`).
+    pub remediation_resources: u32,
+    /// The fraction (0.0 to 1.0) of a new remediation task's deployments that fail.
+    pub remediation_failures: f64,
 }
 
 impl Default for Config {
@@ -57,6 +75,12 @@ impl Default for Config {
             state_file: None,
             seed_examples: None,
             request_log_limit: 10_000,
+            pricing_write_ms: 200,
+            pricing_failing_extensions: Vec::new(),
+            principal_replication_ms: 2_000,
+            remediation_step_ms: 1_000,
+            remediation_resources: 2,
+            remediation_failures: 0.0,
         }
     }
 }
@@ -102,16 +126,32 @@ impl Config {
             allow_mma_autoprovision: self.allow_mma_autoprovision,
             latency_ms: self.latency_ms,
             page_size: self.page_size.max(1),
+            pricing_write_ms: self.pricing_write_ms,
+            pricing_failing_extensions: self.pricing_failing_extensions.clone(),
+            principal_replication_ms: self.principal_replication_ms,
+            remediation_step_ms: self.remediation_step_ms,
+            remediation_resources: self.remediation_resources,
+            remediation_failures: self.remediation_failures.clamp(0.0, 1.0),
         }
     }
 }
 
 /// The settings `POST /_emulator/config` can change while the emulator runs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RuntimeConfig {
     pub allow_mma_autoprovision: bool,
     pub latency_ms: u64,
     pub page_size: usize,
+    pub pricing_write_ms: u64,
+    pub pricing_failing_extensions: Vec<String>,
+    /// See [`Config::principal_replication_ms`].
+    pub principal_replication_ms: u64,
+    /// See [`Config::remediation_step_ms`].
+    pub remediation_step_ms: u64,
+    /// See [`Config::remediation_resources`].
+    pub remediation_resources: u32,
+    /// See [`Config::remediation_failures`].
+    pub remediation_failures: f64,
 }
 
 /// A partial update of [`RuntimeConfig`], the body of `POST /_emulator/config`.
@@ -121,6 +161,12 @@ pub struct RuntimeConfigPatch {
     pub allow_mma_autoprovision: Option<bool>,
     pub latency_ms: Option<u64>,
     pub page_size: Option<usize>,
+    pub pricing_write_ms: Option<u64>,
+    pub pricing_failing_extensions: Option<Vec<String>>,
+    pub principal_replication_ms: Option<u64>,
+    pub remediation_step_ms: Option<u64>,
+    pub remediation_resources: Option<u32>,
+    pub remediation_failures: Option<f64>,
 }
 
 impl RuntimeConfig {
@@ -133,6 +179,24 @@ impl RuntimeConfig {
         }
         if let Some(v) = patch.page_size {
             self.page_size = v.max(1);
+        }
+        if let Some(v) = patch.pricing_write_ms {
+            self.pricing_write_ms = v;
+        }
+        if let Some(v) = &patch.pricing_failing_extensions {
+            self.pricing_failing_extensions = v.clone();
+        }
+        if let Some(v) = patch.principal_replication_ms {
+            self.principal_replication_ms = v;
+        }
+        if let Some(v) = patch.remediation_step_ms {
+            self.remediation_step_ms = v;
+        }
+        if let Some(v) = patch.remediation_resources {
+            self.remediation_resources = v;
+        }
+        if let Some(v) = patch.remediation_failures {
+            self.remediation_failures = v.clamp(0.0, 1.0);
         }
     }
 }

@@ -10,7 +10,7 @@
 //! | DELETE | `/_emulator/resources?id=ID` | forgets a stored resource (204; 404 if none) |
 //! | GET | `/_emulator/state` | the whole state |
 //! | GET/POST/DELETE | `/_emulator/faults` | list / add (201 `{"id"}`) / clear fault rules |
-//! | GET/POST | `/_emulator/config` | read / change `allow_mma_autoprovision`, `latency_ms`, `page_size` |
+//! | GET/POST | `/_emulator/config` | read / change `allow_mma_autoprovision`, `latency_ms`, `page_size`, `principal_replication_ms`, `remediation_step_ms`, `remediation_resources`, `remediation_failures` (and the other `RuntimeConfig` fields) |
 //! | POST | `/_emulator/tokens` | `{"client_id"}` → `{"access_token"}` for ARM, skipping the token flow |
 
 use std::sync::Arc;

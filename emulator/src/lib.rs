@@ -18,6 +18,7 @@ pub mod arm;
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod directory;
 pub mod error;
 pub mod faults;
 pub mod metadata;

@@ -39,6 +39,23 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 100)]
     page_size: usize,
 
+    /// How long a new managed identity stays unknown to role assignments that do not say
+    /// principalType ServicePrincipal (PrincipalNotFound meanwhile).
+    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    principal_replication_ms: u64,
+
+    /// How long a remediation task stays Accepted, then Evaluating, before it ends.
+    #[arg(long, value_name = "MS", default_value_t = 1_000)]
+    remediation_step_ms: u64,
+
+    /// Non-compliant resources each new remediation task finds (its totalDeployments).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    remediation_resources: u32,
+
+    /// Fraction (0.0 to 1.0) of a remediation task's deployments that fail.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    remediation_failures: f64,
+
     /// A fault rule, as JSON (same shape as POST /_emulator/faults). Repeatable.
     #[arg(long, value_name = "JSON")]
     fault: Vec<String>,
@@ -82,6 +99,10 @@ fn config_from(args: &Args) -> anyhow::Result<Config> {
         allow_mma_autoprovision: args.allow_mma_autoprovision,
         latency_ms: args.latency_ms,
         page_size: args.page_size.max(1),
+        principal_replication_ms: args.principal_replication_ms,
+        remediation_step_ms: args.remediation_step_ms,
+        remediation_resources: args.remediation_resources,
+        remediation_failures: args.remediation_failures.clamp(0.0, 1.0),
         subscriptions: args.subscription.clone(),
         tenant_id: args.tenant_id.clone(),
         token_lifetime: Duration::from_secs(args.token_lifetime_secs),

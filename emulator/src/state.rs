@@ -24,6 +24,8 @@ pub struct EmulatorState {
     pub(crate) faults: FaultSet,
     pub(crate) log: RequestLog,
     pub(crate) seeds: Seeds,
+    /// Managed identities' service principals, for role assignments (`crate::directory`).
+    pub(crate) directory: crate::directory::Directory,
 }
 
 impl EmulatorState {
@@ -54,6 +56,7 @@ impl EmulatorState {
             faults,
             log: RequestLog::new(config.request_log_limit),
             seeds,
+            directory: crate::directory::Directory::default(),
         })
     }
 

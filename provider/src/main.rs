@@ -33,6 +33,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print the requests the provider would send for a policy assignment (assignment, role
+    /// assignments, remediations), for review in a pull request. Offline.
+    Render(defender::catalog::cli::RenderArgs),
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -53,6 +56,16 @@ fn main() -> ExitCode {
         Some(Command::Docs { root, check }) => match defender::docs::run(&root, check) {
             Ok(report) => {
                 println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Render(args)) => match defender::catalog::cli::run(&args) {
+            Ok(json) => {
+                println!("{json}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

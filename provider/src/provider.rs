@@ -163,6 +163,7 @@ impl ProviderDef for DefenderProvider {
             cancel,
             arm: OnceCell::new(),
             locks: KeyedLocks::default(),
+            shared: Shared::default(),
         })
     }
 }
@@ -176,6 +177,7 @@ pub struct ProviderData {
     cancel: CancellationToken,
     arm: OnceCell<ArmClient>,
     locks: KeyedLocks,
+    shared: Shared,
 }
 
 /// Named async locks: writes that ARM serialises (one pricing update per subscription) are
@@ -193,6 +195,12 @@ impl KeyedLocks {
     }
 }
 
+/// One value per type that resources share for the life of a configuration (e.g. which
+/// workspaces the planned resources use, to warn about conflicting uses across resources).
+/// Each ConfigureProvider starts empty.
+#[derive(Default)]
+struct Shared(parking_lot::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
+
 impl ProviderData {
     /// Data for a provider that never calls ARM (test stand-ins, offline tools).
     pub fn offline() -> Self {
@@ -203,6 +211,7 @@ impl ProviderData {
             cancel: CancellationToken::new(),
             arm: OnceCell::new(),
             locks: KeyedLocks::default(),
+            shared: Shared::default(),
         }
     }
 
@@ -224,6 +233,21 @@ impl ProviderData {
     /// around a pricing write. Keys are case-insensitive.
     pub async fn serialize(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
         self.locks.get(key).lock_owned().await
+    }
+
+    /// The configuration's shared value of type `T`, created on first use; every operation of
+    /// this configuration gets the same one.
+    pub fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let any = self
+            .shared
+            .0
+            .lock()
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        // The map is keyed by the value's own TypeId, so the downcast cannot fail.
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("shared value of the wrong type"))
     }
 
     /// StopProvider: cancel every in-flight ARM call.

@@ -8,7 +8,7 @@
 
 pub mod path;
 
-mod paging;
+pub(crate) mod paging;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -176,6 +176,11 @@ impl Ctx<'_> {
                 ArmError::InvalidResourceNamespace(p.namespace.clone())
             }
         };
+        if self.parts.method == Method::POST
+            && let Some((spec, action, handler)) = types::actions::find(&p.namespace, &p.types)
+        {
+            return self.action(spec, action, handler, body).await;
+        }
         let spec = types::find(&p.namespace, &p.types).ok_or_else(unknown_type)?;
         if !spec.scopes.contains(&self.parsed.scope) {
             return Err(unknown_type());
@@ -210,15 +215,30 @@ impl Ctx<'_> {
                 });
             }
         };
+        if let Some(handler) = types::handler_for(spec) {
+            let body = match verb {
+                Verb::Put => Some(json_object(&read_body(body).await?)?),
+                _ => None,
+            };
+            return handler(types::Request {
+                state: self.state,
+                spec,
+                verb,
+                api_version: self.api_version,
+                query: self.query,
+                path: self.parts.uri.path(),
+                scope: self.parsed.scope,
+                scope_id: self.canonical_scope(),
+                collection_id: self.collection_id(spec),
+                resource: (verb != Verb::List).then(|| self.resource_ref(spec)),
+                body,
+            })
+            .await;
+        }
         match verb {
             Verb::List => self.list(spec),
             Verb::Get => self.get(spec),
-            Verb::Put => {
-                let bytes = axum::body::to_bytes(body, MAX_BODY)
-                    .await
-                    .map_err(|e| ArmError::InvalidRequestContent(e.to_string()))?;
-                self.put(spec, bytes)
-            }
+            Verb::Put => self.put(spec, read_body(body).await?),
             Verb::Delete => self.delete(spec),
             // No registered type has PATCH yet; the verb check above refuses it.
             Verb::Patch => Err(ArmError::MethodNotAllowed {
@@ -226,6 +246,48 @@ impl Ctx<'_> {
                 allow: vec![],
             }),
         }
+    }
+
+    /// `POST {resource}/{action}` (`types::actions`): the resource's type answers, after the
+    /// same scope and api-version checks as its other requests.
+    async fn action(
+        &self,
+        spec: &'static TypeSpec,
+        action: &'static str,
+        handler: types::actions::ActionHandler,
+        body: Body,
+    ) -> Result<Response, ArmError> {
+        if !spec.scopes.contains(&self.parsed.scope) {
+            return Err(ArmError::InvalidResourceType {
+                resource_type: self.provider.types.join("/"),
+                namespace: self.provider.namespace.clone(),
+                api_version: self.api_version.to_owned(),
+            });
+        }
+        if !spec.supports_api_version(self.api_version) {
+            return Err(ArmError::InvalidApiVersion {
+                given: self.api_version.to_owned(),
+                supported: spec.api_versions.join(","),
+            });
+        }
+        let bytes = read_body(body).await?;
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| ArmError::InvalidRequestContent(e.to_string()))?
+        };
+        handler(types::actions::ActionRequest {
+            state: self.state,
+            spec,
+            action,
+            api_version: self.api_version,
+            query: self.query,
+            path: self.parts.uri.path(),
+            resource: self.resource_ref(spec),
+            body,
+        })
+        .await
     }
 
     /// The canonical scope ID: ARM's keywords in their usual casing, values as given.
@@ -342,18 +404,7 @@ impl Ctx<'_> {
     }
 
     fn put(&self, spec: &'static TypeSpec, bytes: Bytes) -> Result<Response, ArmError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ArmError::InvalidRequestContent(
-                "The request content is empty.".to_owned(),
-            ));
-        }
-        let body: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ArmError::InvalidRequestContent(e.to_string()))?;
-        if !body.is_object() {
-            return Err(ArmError::InvalidRequestContent(
-                "The request content must be a JSON object.".to_owned(),
-            ));
-        }
+        let body = json_object(&bytes)?;
         let resource = self.resource_ref(spec);
         let existing = effective(self.state, spec, &resource);
         let runtime = self.state.runtime();
@@ -395,6 +446,29 @@ impl Ctx<'_> {
             None => Ok(StatusCode::NO_CONTENT.into_response()),
         }
     }
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ArmError> {
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|e| ArmError::InvalidRequestContent(e.to_string()))
+}
+
+/// A PUT body: a JSON object, as ARM's front door requires.
+fn json_object(bytes: &[u8]) -> Result<Value, ArmError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ArmError::InvalidRequestContent(
+            "The request content is empty.".to_owned(),
+        ));
+    }
+    let body: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ArmError::InvalidRequestContent(e.to_string()))?;
+    if !body.is_object() {
+        return Err(ArmError::InvalidRequestContent(
+            "The request content must be a JSON object.".to_owned(),
+        ));
+    }
+    Ok(body)
 }
 
 /// A singleton's body before any write: the seeded example if any, else the type's default.

@@ -5,17 +5,132 @@
 //! normalised. The generic handlers in `crate::arm` do the rest (routing, api-version checks,
 //! GET/LIST/PUT/DELETE, paging, storage). Adding a type = one file here + one line in `TYPES`.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::Value;
 
 use crate::arm::path::ScopeKind;
 use crate::config::RuntimeConfig;
 use crate::error::ArmError;
+use crate::state::EmulatorState;
 
+pub mod actions;
 pub mod auto_provisioning_settings;
+pub mod log_analytics_workspaces;
+pub mod policy_assignments;
+pub mod policy_definitions;
+pub mod pricings;
+pub mod remediations;
+pub mod role_assignments;
+pub mod scope_tree;
+pub mod security_contacts;
+pub mod sentinel_data_connectors;
+pub mod sentinel_onboarding_states;
+pub mod server_vulnerability_assessments_settings;
+pub mod settings;
+pub mod solutions;
+pub mod workspace_data_sources;
+pub mod workspace_settings;
 
 /// Every type served, in no particular order.
-pub static TYPES: &[&TypeSpec] = &[&auto_provisioning_settings::SPEC];
+pub static TYPES: &[&TypeSpec] = &[
+    &auto_provisioning_settings::SPEC,
+    &settings::SPEC,
+    &security_contacts::SPEC,
+    &server_vulnerability_assessments_settings::SPEC,
+    &pricings::SPEC,
+    &policy_assignments::SPEC,
+    &policy_definitions::DEFINITIONS,
+    &policy_definitions::SET_DEFINITIONS,
+    &role_assignments::SPEC,
+    &remediations::SPEC,
+    &log_analytics_workspaces::SPEC,
+    &log_analytics_workspaces::OPERATION_STATUSES,
+    &log_analytics_workspaces::OPERATION_RESULTS,
+    &workspace_data_sources::SPEC,
+    &workspace_settings::SPEC,
+    &solutions::SPEC,
+    &sentinel_onboarding_states::SPEC,
+    &sentinel_data_connectors::SPEC,
+];
+
+/// Types that answer their requests themselves, after the generic checks (token,
+/// api-version, type, scope, verb): for behaviour the generic handlers cannot express, such as
+/// writes ARM serialises, values inherited from a parent scope, or `$filter`.
+pub static HANDLERS: &[(&TypeSpec, Handler)] = &[
+    (&pricings::SPEC, pricings::handle),
+    (&policy_assignments::SPEC, policy_assignments::handle),
+    (&policy_definitions::DEFINITIONS, policy_definitions::handle),
+    (
+        &policy_definitions::SET_DEFINITIONS,
+        policy_definitions::handle,
+    ),
+    (&role_assignments::SPEC, role_assignments::handle),
+    (&remediations::SPEC, remediations::handle),
+    (
+        &log_analytics_workspaces::SPEC,
+        log_analytics_workspaces::handle,
+    ),
+    (
+        &log_analytics_workspaces::OPERATION_STATUSES,
+        log_analytics_workspaces::handle_operation_status,
+    ),
+    (
+        &log_analytics_workspaces::OPERATION_RESULTS,
+        log_analytics_workspaces::handle_operation_result,
+    ),
+    (
+        &workspace_data_sources::SPEC,
+        workspace_data_sources::handle,
+    ),
+    (&workspace_settings::SPEC, workspace_settings::handle),
+    (&solutions::SPEC, solutions::handle),
+    (
+        &sentinel_onboarding_states::SPEC,
+        sentinel_onboarding_states::handle,
+    ),
+    (
+        &sentinel_data_connectors::SPEC,
+        sentinel_data_connectors::handle,
+    ),
+];
+
+/// A type's own request handling (see [`HANDLERS`]).
+pub type Handler = for<'a> fn(Request<'a>) -> HandlerFuture<'a>;
+
+/// What a [`Handler`] returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, ArmError>> + Send + 'a>>;
+
+/// A request as a [`Handler`] sees it.
+pub struct Request<'a> {
+    pub state: &'a EmulatorState,
+    pub spec: &'static TypeSpec,
+    pub verb: Verb,
+    pub api_version: &'a str,
+    pub query: &'a [(String, String)],
+    /// The request path, for `nextLink`s.
+    pub path: &'a str,
+    pub scope: ScopeKind,
+    /// The scope's ID with ARM's keywords in their usual casing.
+    pub scope_id: String,
+    /// `{scope_id}/providers/{Namespace}/{type}`.
+    pub collection_id: String,
+    /// The addressed instance; `None` for a list.
+    pub resource: Option<ResourceRef>,
+    /// The PUT body (a JSON object); `None` for other verbs.
+    pub body: Option<Value>,
+}
+
+/// The handler registered for `spec`, if any.
+pub fn handler_for(spec: &TypeSpec) -> Option<Handler> {
+    HANDLERS
+        .iter()
+        .find(|(t, _)| std::ptr::eq(*t, spec))
+        .map(|(_, h)| *h)
+}
 
 /// Namespaces that exist in Azure but of which the emulator serves only some types (or none):
 /// a request for an unserved type of these answers `InvalidResourceType`, of any other

@@ -4,16 +4,87 @@
 
 pub mod auto_provisioning;
 pub mod common;
+pub mod default_workspace;
+pub mod plan;
+pub mod plan_catalog;
+pub mod plans_data;
+pub mod policy_assignment;
+pub mod policy_common;
+pub mod policy_definition_data;
+pub mod policy_definition_functions;
+pub mod policy_remediation;
+pub mod security_contact;
+pub mod security_event_ids;
+pub mod security_events;
+pub mod sentinel_connector;
+pub mod server_vulnerability_assessment;
+pub mod setting;
+pub mod workspace_ids;
+pub mod workspace_setting;
+pub mod workspace_solution;
+pub mod workspace_uses;
 
 use crate::framework::{ProviderEntry, Registry, ResourceEntry};
 
 /// Everything the provider serves.
 pub fn registry() -> Registry {
-    Registry::new(ProviderEntry::new(crate::provider::DefenderProvider)).resource(
-        ResourceEntry::new(auto_provisioning::AutoProvisioning)
-            .importable()
-            .movable(),
-    )
+    Registry::new(ProviderEntry::new(crate::provider::DefenderProvider))
+        .resource(
+            ResourceEntry::new(auto_provisioning::AutoProvisioning)
+                .importable()
+                .movable(),
+        )
+        .resource(ResourceEntry::new(setting::Setting).importable().movable())
+        .resource(
+            ResourceEntry::new(policy_assignment::PolicyAssignment)
+                .importable()
+                .movable(),
+        )
+        .resource(ResourceEntry::new(policy_remediation::PolicyRemediation).importable())
+        .resource(
+            ResourceEntry::new(security_contact::SecurityContact)
+                .importable()
+                .movable(),
+        )
+        .resource(
+            ResourceEntry::new(server_vulnerability_assessment::ServerVulnerabilityAssessment)
+                .importable()
+                .movable(),
+        )
+        .resource(
+            ResourceEntry::new(workspace_setting::WorkspaceSetting)
+                .importable()
+                .movable(),
+        )
+        .resource(
+            ResourceEntry::new(plan::DefenderPlan)
+                .importable()
+                .movable(),
+        )
+        .data_source(crate::framework::DataSourceEntry::new(
+            plans_data::DefenderPlans,
+        ))
+        .resource(ResourceEntry::new(security_events::SecurityEvents).importable())
+        .resource(ResourceEntry::new(workspace_solution::WorkspaceSolution).importable())
+        .resource(ResourceEntry::new(sentinel_connector::SentinelConnector).importable())
+        .data_source(crate::framework::DataSourceEntry::new(
+            default_workspace::DefaultWorkspaceDataSource,
+        ))
+        .data_source(crate::framework::DataSourceEntry::new(
+            security_event_ids::SecurityEventIdsDataSource,
+        ))
+        .function(crate::framework::FunctionEntry(
+            default_workspace::DefaultWorkspaceIdFunction,
+        ))
+        .data_source(crate::framework::DataSourceEntry::new(
+            policy_definition_data::PolicyDefinitionData,
+        ))
+        .function(crate::framework::FunctionEntry(
+            policy_definition_functions::PolicyDefinitionIdFunction,
+        ))
+        .function(crate::framework::FunctionEntry(
+            policy_definition_functions::RoleDefinitionIdsFunction,
+        ))
 }
 
 #[cfg(test)]

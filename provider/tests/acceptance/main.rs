@@ -5,4 +5,10 @@
 mod common;
 
 mod auto_provisioning;
+mod catalog;
 mod debug_mode;
+mod examples;
+mod plan;
+mod policy_assignment;
+mod settings;
+mod workspace;

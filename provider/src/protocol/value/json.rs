@@ -311,10 +311,20 @@ impl<'a> Parser<'a> {
                     Value::Bool(false)
                 }
                 // go-cty converts strings ("true"/"1", "false"/"0").
+                // go-cty `convert/conversion_primitive.go`: exactly these four spellings.
                 b'"' => match &*self.string()? {
                     "true" | "1" => Value::Bool(true),
                     "false" | "0" => Value::Bool(false),
-                    _ => return Err(Fail::new("a bool is required")),
+                    other => {
+                        let lower = other.to_ascii_lowercase();
+                        return Err(Fail::new(if lower == "true" || lower == "false" {
+                            format!(
+                                "a bool is required; to convert from string, use lowercase {lower:?}"
+                            )
+                        } else {
+                            "a bool is required".to_owned()
+                        }));
+                    }
                 },
                 _ => return Err(required()),
             },

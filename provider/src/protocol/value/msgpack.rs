@@ -24,6 +24,12 @@
 //! * Objects carry exactly one entry per attribute, written in sorted key order
 //!   (`marshal.go`). go-cty decodes a zero-length map/array as an empty object/tuple even for
 //!   non-empty types; we report the count mismatch instead.
+//! * Refinement maps: unknown keys are reserved for future use and must be ignored. go-cty's
+//!   loop does not consume the value of an unknown key; we skip it. Trailing bytes after the
+//!   map are ignored (as in go-cty), but trailing bytes after the top-level value are an error
+//!   (go-cty stops reading after one value).
+//! * go-cty normalises strings to NFC (`cty.StringVal`); we keep the bytes as they arrive
+//!   (Terraform only sends normalised strings) and require valid UTF-8.
 
 use std::collections::BTreeMap;
 

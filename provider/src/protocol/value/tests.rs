@@ -1075,6 +1075,11 @@ fn json_primitive_conversions_like_cty() {
         Value::Bool(false)
     );
     assert!(decode_json(br#""yes""#, &Type::Bool).is_err());
+    let (_, msg) = json_err(r#""True""#, &Type::Bool);
+    assert_eq!(
+        msg,
+        r#"a bool is required; to convert from string, use lowercase "true""#
+    );
     assert_eq!(decode_json(b"1.50", &Type::String).unwrap(), s("1.50"));
     assert_eq!(decode_json(b"false", &Type::String).unwrap(), s("false"));
     assert!(decode_json(br#""x""#, &Type::Number).is_err());

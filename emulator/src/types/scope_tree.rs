@@ -1,0 +1,352 @@
+//! Support for the extension types that live at any scope and answer for more than their own
+//! collection: policy assignments, policy definitions, role assignments, remediations
+//! (arm-api.md 7-10). They are [`super::HANDLERS`] types; this module holds what they share:
+//!
+//! - the scope tree: which scopes lie above or below another (`$filter=atScope()` answers
+//!   the scope and its ancestors; no filter adds the descendants, arm-api.md 7.1 and 9);
+//! - the stored instances of a type at every scope;
+//! - ARM's answers as the generic handlers give them: GET with the `not_found_after_create`
+//!   fault, PUT that stores, saves and arms that fault, DELETE 200/204, paged lists.
+//!
+//! The emulator has no management-group hierarchy: a management group is the ancestor of no
+//! subscription, and a subscription's ancestors are only what its ID starts with.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::{Request, ResourceRef};
+use crate::arm::path::{self, ScopeKind};
+use crate::error::ArmError;
+use crate::faults::FaultTarget;
+use crate::pipeline::FaultsFired;
+use crate::state::EmulatorState;
+use crate::store::{StoredResource, key_of};
+
+/// Which scopes a list covers, from its `$filter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeFilter {
+    /// `atScope()`: the scope and the scopes above it.
+    AtScope,
+    /// `atExactScope()`: the scope only.
+    AtExactScope,
+    /// No scope function: above, at and below.
+    All,
+}
+
+/// A parsed `$filter`: the scope function, and a `{property} eq '{value}'` condition if any
+/// (`policyDefinitionId eq '…'`, `principalId eq '…'`; `assignedTo('{id}')` reads as
+/// `principalId eq`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    pub scope: ScopeFilter,
+    pub eq: Option<(String, String)>,
+}
+
+impl Filter {
+    /// Parses the `$filter` query parameter. Unknown expressions are a 400, as ARM answers
+    /// `InvalidFilterInQueryString` (code UNVERIFIED for these types).
+    pub fn parse(query: &[(String, String)]) -> Result<Filter, ArmError> {
+        let raw = crate::util::query_get(query, "$filter")
+            .unwrap_or_default()
+            .trim();
+        let mut filter = Filter {
+            scope: ScopeFilter::All,
+            eq: None,
+        };
+        if raw.is_empty() {
+            return Ok(filter);
+        }
+        for part in split_and(raw) {
+            let p = part.trim();
+            let lower = p.to_ascii_lowercase();
+            if lower == "atscope()" {
+                filter.scope = ScopeFilter::AtScope;
+            } else if lower == "atexactscope()" {
+                filter.scope = ScopeFilter::AtExactScope;
+            } else if let Some(inner) = lower
+                .strip_prefix("assignedto(")
+                .and_then(|r| r.strip_suffix(')'))
+            {
+                filter.eq = Some(("principalid".to_owned(), unquote(inner)?.to_owned()));
+            } else if let Some((field, value)) = split_eq(p) {
+                filter.eq = Some((field.to_ascii_lowercase(), unquote(value)?.to_owned()));
+            } else {
+                return Err(invalid_filter(raw));
+            }
+        }
+        Ok(filter)
+    }
+}
+
+fn invalid_filter(raw: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidFilterInQueryString",
+        format!("The filter '{raw}' is not supported."),
+    )
+}
+
+fn split_and(raw: &str) -> Vec<&str> {
+    let lower = raw.to_ascii_lowercase();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut search = 0;
+    while let Some(i) = lower[search..].find(" and ") {
+        let at = search + i;
+        parts.push(&raw[start..at]);
+        start = at + 5;
+        search = start;
+    }
+    parts.push(&raw[start..]);
+    parts
+}
+
+fn split_eq(p: &str) -> Option<(&str, &str)> {
+    let lower = p.to_ascii_lowercase();
+    let i = lower.find(" eq ")?;
+    Some((p[..i].trim(), p[i + 4..].trim()))
+}
+
+fn unquote(v: &str) -> Result<&str, ArmError> {
+    let v = v.trim();
+    v.strip_prefix('\'')
+        .and_then(|r| r.strip_suffix('\''))
+        .ok_or_else(|| invalid_filter(v))
+}
+
+/// The scope an ID lives at (everything before its last `/providers/{ns}/{type}/{name}`),
+/// as written.
+pub fn scope_of(id: &str) -> String {
+    path::parse(id).map(|p| p.scope_id).unwrap_or_default()
+}
+
+/// True when `outer` is `inner` or one of its ancestors (compared as ARM compares IDs).
+pub fn contains(outer: &str, inner: &str) -> bool {
+    let (o, i) = (key_of(outer), key_of(inner));
+    if o.is_empty() {
+        return true;
+    }
+    i == o || i.starts_with(&format!("{o}/"))
+}
+
+/// Whether an instance at `item_scope` answers a list at `list_scope` under `filter`.
+pub fn in_scope(filter: ScopeFilter, list_scope: &str, item_scope: &str) -> bool {
+    match filter {
+        ScopeFilter::AtExactScope => key_of(list_scope) == key_of(item_scope),
+        ScopeFilter::AtScope => contains(item_scope, list_scope),
+        ScopeFilter::All => contains(item_scope, list_scope) || contains(list_scope, item_scope),
+    }
+}
+
+/// Every stored instance of `full_type` (`Namespace/type`), at any scope.
+pub fn stored_of_type(state: &EmulatorState, full_type: &str) -> Vec<StoredResource> {
+    state
+        .store
+        .snapshot()
+        .resources
+        .into_iter()
+        .filter(|r| {
+            path::parse(&r.id)
+                .and_then(|p| p.provider)
+                .is_some_and(|p| {
+                    !p.is_collection() && p.full_type().eq_ignore_ascii_case(full_type)
+                })
+        })
+        .collect()
+}
+
+/// The addressed instance of a non-list request.
+pub fn resource<'r>(req: &'r Request<'_>) -> Result<&'r ResourceRef, ArmError> {
+    req.resource.as_ref().ok_or_else(|| {
+        ArmError::custom(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The emulator routed a list to an instance handler.",
+        )
+    })
+}
+
+/// ARM's 404 for a missing instance (arm-api.md 13.2).
+pub fn not_found(resource: &ResourceRef) -> ArmError {
+    ArmError::ResourceNotFound {
+        type_and_name: format!("{}/{}", resource.resource_type, resource.name),
+        resource_group: resource
+            .resource_group
+            .clone()
+            .unwrap_or_else(|| "<null>".to_owned()),
+    }
+}
+
+/// GET's answer when a `not_found_after_create` fault still owes this resource a 404.
+pub fn eventual_not_found(state: &EmulatorState, resource: &ResourceRef) -> Option<Response> {
+    if !state.faults.take_not_found(&key_of(&resource.id)) {
+        return None;
+    }
+    let mut response = not_found(resource).into_response();
+    response
+        .extensions_mut()
+        .insert(FaultsFired(vec!["not_found_after_create".to_owned()]));
+    Some(response)
+}
+
+/// Stores `body` under the request's resource, saves the state file, arms any matching
+/// `not_found_after_create` fault when this created the resource, and answers `status`
+/// with `answer` (the body as clients see it).
+pub fn store(
+    req: &Request<'_>,
+    resource: &ResourceRef,
+    body: Value,
+    answer: Value,
+    status: StatusCode,
+) -> Response {
+    let created = req.state.store.put(&resource.id, body);
+    if let Err(e) = req.state.store.save() {
+        tracing::error!(error = %e, "saving state");
+    }
+    let mut response = (status, Json(answer)).into_response();
+    if created {
+        let target = FaultTarget {
+            method: "PUT",
+            path: req.path,
+            resource_type: Some(req.spec.full_type),
+        };
+        if let Some(rule) = req.state.faults.on_created(&target, &key_of(&resource.id)) {
+            response.extensions_mut().insert(FaultsFired(vec![rule]));
+        }
+    }
+    response
+}
+
+/// Removes the request's resource: `Some(body)` when there was one (the caller answers 200
+/// with it), `None` for 204.
+pub fn remove(req: &Request<'_>, resource: &ResourceRef) -> Option<Value> {
+    let stored = req.state.store.delete(&resource.id)?;
+    if let Err(e) = req.state.store.save() {
+        tracing::error!(error = %e, "saving state");
+    }
+    Some(stored.body)
+}
+
+/// One page of a list answer (arm-api.md 13.5).
+pub fn page(req: &Request<'_>, items: Vec<Value>) -> Result<Response, ArmError> {
+    let body = crate::arm::paging::page(
+        items,
+        req.query,
+        req.state.runtime().page_size,
+        &req.state.base_url,
+        req.path,
+    )?;
+    Ok(Json(body).into_response())
+}
+
+/// The subscription of a scope ID, if it has one.
+pub fn subscription_of(scope_id: &str) -> Option<String> {
+    path::parse(&format!("{scope_id}/providers/X/y/z")).and_then(|p| p.subscription)
+}
+
+/// The kind of scope an ID is (`None` when ARM would not know it).
+pub fn scope_kind(scope_id: &str) -> Option<ScopeKind> {
+    path::parse(&format!("{scope_id}/providers/X/y/z")).map(|p| p.scope)
+}
+
+/// Canonical form of a scope ID for bodies: ARM's keywords in their usual casing.
+pub fn canonical_scope(scope_id: &str) -> String {
+    let Some(parsed) = path::parse(&format!("{scope_id}/providers/X/y/z")) else {
+        return scope_id.to_owned();
+    };
+    let segs: Vec<&str> = parsed
+        .scope_id
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut out = String::new();
+    for (i, s) in segs.iter().enumerate() {
+        out.push('/');
+        let fixed = match (i, s.to_ascii_lowercase().as_str()) {
+            (0, "subscriptions") => "subscriptions",
+            (2, "resourcegroups") => "resourceGroups",
+            (_, "providers") => "providers",
+            (1, "microsoft.management") if segs[0].eq_ignore_ascii_case("providers") => {
+                "Microsoft.Management"
+            }
+            (2, "managementgroups") if segs[0].eq_ignore_ascii_case("providers") => {
+                "managementGroups"
+            }
+            _ => s,
+        };
+        out.push_str(fixed);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(filter: &str) -> Vec<(String, String)> {
+        vec![("$filter".to_owned(), filter.to_owned())]
+    }
+
+    #[test]
+    fn filters_parse() {
+        assert_eq!(Filter::parse(&[]).unwrap().scope, ScopeFilter::All);
+        assert_eq!(
+            Filter::parse(&q("atScope()")).unwrap().scope,
+            ScopeFilter::AtScope
+        );
+        assert_eq!(
+            Filter::parse(&q("atExactScope()")).unwrap().scope,
+            ScopeFilter::AtExactScope
+        );
+        let f = Filter::parse(&q("atScope() and principalId eq 'abc'")).unwrap();
+        assert_eq!(f.scope, ScopeFilter::AtScope);
+        assert_eq!(f.eq, Some(("principalid".to_owned(), "abc".to_owned())));
+        let f = Filter::parse(&q("assignedTo('x')")).unwrap();
+        assert_eq!(f.eq, Some(("principalid".to_owned(), "x".to_owned())));
+        assert!(Filter::parse(&q("name gt 3")).is_err());
+        assert!(Filter::parse(&q("policyDefinitionId eq unquoted")).is_err());
+    }
+
+    #[test]
+    fn scope_relations() {
+        let sub = "/subscriptions/S";
+        let rg = "/subscriptions/s/resourceGroups/RG";
+        let res =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm";
+        let other = "/subscriptions/s2";
+        let mg = "/providers/Microsoft.Management/managementGroups/mg";
+        assert!(contains(sub, rg) && contains(sub, res) && contains(rg, res));
+        assert!(!contains(rg, sub) && !contains(other, rg) && !contains(mg, sub));
+        assert!(!contains("/subscriptions/s", "/subscriptions/s2"));
+        assert!(in_scope(ScopeFilter::AtScope, rg, sub));
+        assert!(!in_scope(ScopeFilter::AtScope, sub, rg));
+        assert!(in_scope(ScopeFilter::All, sub, rg));
+        assert!(!in_scope(ScopeFilter::AtExactScope, sub, rg));
+        assert!(in_scope(ScopeFilter::AtExactScope, sub, "/SUBSCRIPTIONS/s"));
+    }
+
+    #[test]
+    fn scope_helpers() {
+        assert_eq!(
+            scope_of("/subscriptions/s/providers/Microsoft.Authorization/policyAssignments/a"),
+            "/subscriptions/s"
+        );
+        assert_eq!(
+            subscription_of("/subscriptions/s/resourceGroups/rg").as_deref(),
+            Some("s")
+        );
+        assert_eq!(
+            scope_kind("/providers/Microsoft.Management/managementGroups/mg"),
+            Some(ScopeKind::ManagementGroup)
+        );
+        assert_eq!(
+            canonical_scope("/SUBSCRIPTIONS/s/RESOURCEGROUPS/Rg"),
+            "/subscriptions/s/resourceGroups/Rg"
+        );
+        assert_eq!(
+            canonical_scope("/providers/microsoft.management/MANAGEMENTGROUPS/Mg"),
+            "/providers/Microsoft.Management/managementGroups/Mg"
+        );
+    }
+}

@@ -1,0 +1,434 @@
+//! `defender_workspace_solution`: the `Security` or `SecurityCenterFree` solution
+//! (Microsoft.OperationsManagement/solutions, api-version 2015-11-01-preview, arm-api.md §11.3)
+//! that a custom workspace needs before Defender for Cloud processes the data it receives.
+//!
+//! Names and plans (policy-catalog.md §12): `Security({workspace})` with product
+//! `OMSGallery/Security` (Defender plans on; policy 3e596b57 audits `Security(*)`),
+//! `SecurityCenterFree({workspace})` with product `OMSGallery/SecurityCenterFree` (free tier;
+//! deployed by the AMA pipeline policies). The solution lives in the workspace's resource group.
+//! Whether the service answers PUT synchronously is not re-read (arm-api.md §11.3 gives no
+//! status codes); the ARM client follows a long-running answer either way.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::common::arm_error;
+use super::default_workspace::normalize_location;
+use super::workspace_ids::{
+    SolutionId, WorkspaceId, canonical_workspace_id, validate_workspace_id,
+};
+use crate::framework::{
+    AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, OpResult, Plan, Resource,
+};
+
+/// Only api-version of Microsoft.OperationsManagement/solutions (arm-api.md §0).
+pub const API_VERSION: &str = "2015-11-01-preview";
+/// api-version used to read a workspace's location.
+pub const WORKSPACE_API_VERSION: &str = "2023-09-01";
+
+/// The solutions this resource manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Solution {
+    Security,
+    SecurityCenterFree,
+}
+
+impl Solution {
+    pub const ALLOWED: &'static str = "\"Security\" or \"SecurityCenterFree\"";
+
+    pub fn parse(s: &str) -> Option<Solution> {
+        if s.eq_ignore_ascii_case("Security") {
+            Some(Solution::Security)
+        } else if s.eq_ignore_ascii_case("SecurityCenterFree") {
+            Some(Solution::SecurityCenterFree)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Solution::Security => "Security",
+            Solution::SecurityCenterFree => "SecurityCenterFree",
+        }
+    }
+
+    pub fn product(self) -> String {
+        format!("OMSGallery/{}", self.name())
+    }
+
+    /// From a plan's `product`, `OMSGallery/{name}`.
+    pub fn from_product(product: &str) -> Option<Solution> {
+        let (gallery, name) = product.split_once('/')?;
+        gallery
+            .eq_ignore_ascii_case("OMSGallery")
+            .then(|| Solution::parse(name))
+            .flatten()
+    }
+
+    /// The solution's resource ID for `workspace`: `Security(ws)` in the workspace's group.
+    pub fn id_for(self, workspace: &WorkspaceId) -> SolutionId {
+        SolutionId::new(
+            &workspace.subscription_id,
+            &workspace.resource_group,
+            format!("{}({})", self.name(), workspace.name),
+        )
+    }
+}
+
+/// Adds the Defender for Cloud solution to a Log Analytics workspace: `Security` (the data of
+/// machines covered by a Defender for Servers plan) or `SecurityCenterFree` (the free tier).
+/// Defender for Cloud processes the data a custom workspace receives only once the workspace
+/// has the solution; on its own default workspaces it installs it itself.
+///
+/// The solution is named `Security({workspace})` or `SecurityCenterFree({workspace})` and lives
+/// in the workspace's resource group. Destroying this resource removes the solution.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_workspace_solution")]
+pub struct WorkspaceSolutionModel {
+    /// The solution's ARM ID:
+    /// `/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.OperationsManagement/solutions/{solution}({workspace})`.
+    #[schemars(extend("computed" = true))]
+    pub id: Option<String>,
+    /// The ARM ID of the Log Analytics workspace.
+    #[schemars(extend("requires_replace" = true))]
+    pub workspace_id: String,
+    /// `Security` or `SecurityCenterFree`.
+    #[schemars(extend("requires_replace" = true))]
+    pub solution: String,
+    /// The solution's region. Defaults to the workspace's region, which is where a workspace's
+    /// solutions belong.
+    #[schemars(extend("optional" = true, "computed" = true, "requires_replace" = true))]
+    pub location: Option<String>,
+}
+
+pub struct WorkspaceSolution;
+
+fn parse_inputs(m: &WorkspaceSolutionModel) -> Result<(WorkspaceId, Solution), Diagnostic> {
+    let ws = WorkspaceId::parse(&m.workspace_id).map_err(|e| {
+        Diagnostic::error("Invalid Log Analytics workspace ID", e.to_string())
+            .at(AttrPath::root("workspace_id"))
+    })?;
+    let solution = Solution::parse(&m.solution).ok_or_else(|| {
+        Diagnostic::error(
+            "Invalid solution",
+            format!(
+                "{:?} is not a solution; use {}",
+                m.solution,
+                Solution::ALLOWED
+            ),
+        )
+        .at(AttrPath::root("solution"))
+    })?;
+    Ok((ws, solution))
+}
+
+/// What GET answered.
+#[derive(Debug, Clone, PartialEq)]
+struct Remote {
+    location: Option<String>,
+    workspace_id: Option<String>,
+    solution: Option<Solution>,
+}
+
+fn parse_remote(body: &serde_json::Value) -> Remote {
+    let s = |p: &str| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
+    Remote {
+        location: s("/location"),
+        workspace_id: s("/properties/workspaceResourceId"),
+        solution: s("/plan/product")
+            .as_deref()
+            .and_then(Solution::from_product),
+    }
+}
+
+fn keep_spelling(
+    state: Option<&str>,
+    remote: Option<String>,
+    same: fn(&str, &str) -> bool,
+) -> Option<String> {
+    match (state, remote) {
+        (Some(s), Some(r)) if same(s, &r) => Some(s.to_owned()),
+        (_, Some(r)) => Some(r),
+        (s, None) => s.map(str::to_owned),
+    }
+}
+
+fn same_location(a: &str, b: &str) -> bool {
+    normalize_location(a) == normalize_location(b)
+}
+
+fn same_id(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+impl WorkspaceSolution {
+    async fn get(&self, ctx: &Ctx, id: &SolutionId) -> Result<Option<Remote>, Diagnostic> {
+        let arm = ctx.provider()?.arm().await?;
+        match arm.get(&id.to_string(), API_VERSION).await {
+            Ok(resp) => Ok(Some(parse_remote(&resp.body))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(arm_error("reading", id.describe(), &e)),
+        }
+    }
+
+    /// The workspace's region, for a solution configured without one.
+    async fn workspace_location(&self, ctx: &Ctx, ws: &WorkspaceId) -> Result<String, Diagnostic> {
+        let arm = ctx.provider()?.arm().await?;
+        let resp = arm
+            .get(&ws.to_string(), WORKSPACE_API_VERSION)
+            .await
+            .map_err(|e| {
+                arm_error("reading", ws.describe(), &e).at(AttrPath::root("workspace_id"))
+            })?;
+        resp.body
+            .get("location")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Unexpected response",
+                    format!("reading {}: the response has no location", ws.describe()),
+                )
+            })
+    }
+
+    async fn put(
+        &self,
+        ctx: &Ctx,
+        ws: &WorkspaceId,
+        solution: Solution,
+        location: &str,
+        operation: &str,
+    ) -> Result<SolutionId, Diagnostic> {
+        let id = solution.id_for(ws);
+        let arm = ctx.provider()?.arm().await?;
+        let body = json!({
+            "location": location,
+            "plan": {
+                "name": id.name,
+                "publisher": "Microsoft",
+                "product": solution.product(),
+                "promotionCode": ""
+            },
+            "properties": { "workspaceResourceId": ws.to_string() }
+        });
+        arm.put(&id.to_string(), API_VERSION, &body)
+            .await
+            .map_err(|e| arm_error(operation, id.describe(), &e))?;
+        Ok(id)
+    }
+}
+
+impl Resource for WorkspaceSolution {
+    type Model = WorkspaceSolutionModel;
+    const TYPE_NAME: &'static str = "defender_workspace_solution";
+
+    fn validate(&self, config: &Config<'_, Self::Model>, diags: &mut Diagnostics) {
+        if !config.is_unknown("workspace_id") {
+            validate_workspace_id("workspace_id", Some(&config.model.workspace_id), diags);
+        }
+        if !config.is_unknown("solution") && Solution::parse(&config.model.solution).is_none() {
+            diags.error_at(
+                AttrPath::root("solution"),
+                "Invalid solution",
+                format!(
+                    "{:?} is not a Defender for Cloud solution; use {}.",
+                    config.model.solution,
+                    Solution::ALLOWED
+                ),
+            );
+        }
+        if let Some(l) = &config.model.location
+            && l.trim().is_empty()
+        {
+            diags.error_at(
+                AttrPath::root("location"),
+                "Invalid location",
+                "the location is empty; set a region such as \"westeurope\", or leave it out to \
+                 use the workspace's region",
+            );
+        }
+    }
+
+    async fn plan(&self, _ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, _diags: &mut Diagnostics) {
+        if plan.config_unknown("workspace_id") || plan.config_unknown("solution") {
+            return;
+        }
+        if let Ok((ws, solution)) = parse_inputs(&plan.planned) {
+            plan.planned.id = Some(solution.id_for(&ws).to_string());
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: Self::Model) -> OpResult<Self::Model, Self::Model> {
+        let (ws, solution) = parse_inputs(&planned)?;
+        let location = match &planned.location {
+            Some(l) => l.clone(),
+            None => self.workspace_location(ctx, &ws).await?,
+        };
+        let id = self.put(ctx, &ws, solution, &location, "creating").await?;
+        Ok(WorkspaceSolutionModel {
+            id: Some(id.to_string()),
+            location: Some(location),
+            ..planned
+        })
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> OpResult<Option<Self::Model>, Self::Model> {
+        let (ws, solution) = parse_inputs(&state)?;
+        let id = solution.id_for(&ws);
+        Ok(self
+            .get(ctx, &id)
+            .await?
+            .map(|remote| WorkspaceSolutionModel {
+                id: Some(id.to_string()),
+                workspace_id: keep_spelling(
+                    Some(&state.workspace_id),
+                    remote.workspace_id.as_deref().map(canonical_workspace_id),
+                    same_id,
+                )
+                .unwrap_or_else(|| state.workspace_id.clone()),
+                solution: match remote.solution {
+                    Some(s) if Solution::parse(&state.solution) == Some(s) => {
+                        state.solution.clone()
+                    }
+                    Some(s) => s.name().to_owned(),
+                    None => state.solution.clone(),
+                },
+                location: keep_spelling(state.location.as_deref(), remote.location, same_location),
+            }))
+    }
+
+    /// Every argument replaces the resource; an update only re-applies the same solution.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Self::Model,
+        planned: Self::Model,
+    ) -> OpResult<Self::Model, Self::Model> {
+        let (ws, solution) = parse_inputs(&planned)?;
+        let location = planned
+            .location
+            .clone()
+            .or_else(|| prior.location.clone())
+            .unwrap_or_default();
+        match self.put(ctx, &ws, solution, &location, "updating").await {
+            Ok(id) => Ok(WorkspaceSolutionModel {
+                id: Some(id.to_string()),
+                location: Some(location),
+                ..planned
+            }),
+            Err(d) => Err(Failed::with_partial(d, prior)),
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: Self::Model) -> OpResult<(), Self::Model> {
+        let (ws, solution) = parse_inputs(&state)?;
+        let id = solution.id_for(&ws);
+        let arm = ctx.provider()?.arm().await?;
+        arm.delete(&id.to_string(), API_VERSION)
+            .await
+            .map_err(|e| arm_error("deleting", id.describe(), &e))?;
+        Ok(())
+    }
+}
+
+impl Import for WorkspaceSolution {
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics> {
+        let bad = |why: String| {
+            Diagnostic::error(
+                "Invalid import ID",
+                format!("{why}. Expected {}", SolutionId::FORMAT),
+            )
+        };
+        let parsed = SolutionId::parse(id).map_err(|e| bad(e.to_string()))?;
+        let (name, workspace) = parsed.split_name().ok_or_else(|| {
+            bad(format!(
+                "the name {:?} is not {{solution}}({{workspace}})",
+                parsed.name
+            ))
+        })?;
+        let solution = Solution::parse(name).ok_or_else(|| {
+            bad(format!(
+                "{name:?} is not a Defender for Cloud solution ({})",
+                Solution::ALLOWED
+            ))
+        })?;
+        let remote = self.get(ctx, &parsed).await?.ok_or_else(|| {
+            Diagnostic::error(
+                "Cannot import",
+                format!("{} does not exist", parsed.describe()),
+            )
+        })?;
+        let ws = WorkspaceId::new(&parsed.subscription_id, &parsed.resource_group, workspace);
+        Ok(WorkspaceSolutionModel {
+            id: Some(solution.id_for(&ws).to_string()),
+            workspace_id: remote
+                .workspace_id
+                .as_deref()
+                .map(canonical_workspace_id)
+                .unwrap_or_else(|| ws.to_string()),
+            solution: solution.name().to_owned(),
+            location: remote.location,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
+
+    #[test]
+    fn names_products_and_ids() {
+        let ws = WorkspaceId::new(SUB, "rg", "law");
+        let id = Solution::Security.id_for(&ws);
+        assert_eq!(
+            id.to_string(),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationsManagement/solutions/Security(law)"
+            )
+        );
+        assert_eq!(
+            Solution::SecurityCenterFree.product(),
+            "OMSGallery/SecurityCenterFree"
+        );
+        assert_eq!(
+            Solution::from_product("omsgallery/securitycenterfree"),
+            Some(Solution::SecurityCenterFree)
+        );
+        assert_eq!(Solution::from_product("OMSGallery/SecurityInsights"), None);
+        assert_eq!(Solution::parse("security"), Some(Solution::Security));
+        assert_eq!(Solution::parse("Sentinel"), None);
+    }
+
+    #[test]
+    fn parses_a_solution_body() {
+        let r = parse_remote(&json!({
+            "location": "West Europe",
+            "plan": {"name": "Security(law)", "publisher": "Microsoft", "product": "OMSGallery/Security", "promotionCode": ""},
+            "properties": {"workspaceResourceId": "/x", "provisioningState": "Succeeded"}
+        }));
+        assert_eq!(r.solution, Some(Solution::Security));
+        assert_eq!(r.workspace_id.as_deref(), Some("/x"));
+        assert_eq!(
+            keep_spelling(Some("westeurope"), r.location, same_location).as_deref(),
+            Some("westeurope")
+        );
+        assert_eq!(
+            keep_spelling(
+                Some("westeurope"),
+                Some("northeurope".into()),
+                same_location
+            )
+            .as_deref(),
+            Some("northeurope")
+        );
+    }
+}
