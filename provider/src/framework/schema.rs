@@ -217,14 +217,18 @@ fn unwrap_lines(text: &str) -> String {
             || t.starts_with('|')
             || t.starts_with('#')
             || numbered;
+        let joined = !out.is_empty() && !(in_fence || fence || block_start || break_next);
         if !out.is_empty() {
-            out.push(if in_fence || fence || block_start || break_next {
-                '\n'
-            } else {
-                ' '
-            });
+            out.push(if joined { ' ' } else { '\n' });
         }
-        out.push_str(if in_fence { line } else { line.trim_end() });
+        // A wrapped line's indentation is layout, not content.
+        out.push_str(if in_fence {
+            line
+        } else if joined {
+            t.trim_end()
+        } else {
+            line.trim_end()
+        });
         if fence {
             in_fence = !in_fence;
         }
@@ -519,6 +523,10 @@ mod tests {
 
     #[test]
     fn wrapped_doc_lines_are_joined_but_blocks_kept() {
+        assert_eq!(
+            unwrap_lines("- sign-in\n  and sign-out\n- next"),
+            "- sign-in and sign-out\n- next"
+        );
         assert_eq!(
             unwrap_lines("one\ntwo\n\nthree\n- a\n- b"),
             "one two\n\nthree\n- a\n- b"
