@@ -485,11 +485,16 @@ async fn role_assignments_wait_for_the_identity_unless_service_principal() {
     assert_eq!((status, arm_code(&e)), (409, "RoleAssignmentExists"));
     assert_eq!(e["error"]["message"], "The role assignment already exists.");
 
-    // Once replicated (the delay turned off here), principalType is filled from the directory.
-    emu.update_config(RuntimeConfigPatch {
-        principal_replication_ms: Some(0),
-        ..Default::default()
-    });
+    // Once replicated (the delay turned off here, through the control endpoint), principalType
+    // is filled from the directory.
+    let config = client()
+        .post(format!("{}/_emulator/config", api.base))
+        .json(&json!({"principal_replication_ms": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.status(), 200);
+    assert_eq!(emu.config().principal_replication_ms, 0);
     let rg = format!("{sub}/resourceGroups/logs");
     let (status, filled) = api
         .put(

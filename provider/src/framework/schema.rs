@@ -217,7 +217,7 @@ fn unwrap_lines(text: &str) -> String {
             || t.starts_with('|')
             || t.starts_with('#')
             || numbered;
-        let joined = !out.is_empty() && !(in_fence || fence || block_start || break_next);
+        let joined = !(out.is_empty() || in_fence || fence || block_start || break_next);
         if !out.is_empty() {
             out.push(if joined { ' ' } else { '\n' });
         }
@@ -243,6 +243,23 @@ struct Cx<'a> {
 }
 
 const MAX_DEPTH: usize = 16;
+
+/// JSON schema keys that describe a node without constraining its type.
+const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "computed",
+    "optional",
+    "sensitive",
+    "write_only",
+    "requires_replace",
+    "deprecation_message",
+];
 
 impl Cx<'_> {
     fn err(&self, message: impl Into<String>) -> SchemaError {
@@ -400,7 +417,13 @@ impl Cx<'_> {
             return Err(self.err("nesting too deep"));
         }
         let node = self.resolve(node)?;
-        if node.as_bool() == Some(true) || node.as_object().is_some_and(|o| o.is_empty()) {
+        // `true`, `{}`, or only annotations (a `serde_json::Value` field with a doc comment or
+        // marks): any value.
+        if node.as_bool() == Some(true)
+            || node
+                .as_object()
+                .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
+        {
             return Ok(Type::Dynamic);
         }
         if is_object_with_properties(node) {
@@ -498,6 +521,9 @@ mod tests {
         extensions: Option<BTreeMap<String, Ext>>,
         identity: Option<Ident>,
         parameters: Option<serde_json::Value>,
+        /// Any value, documented.
+        #[schemars(extend("optional" = true, "computed" = true))]
+        documented_any: Option<serde_json::Value>,
         count: Option<i64>,
     }
 
@@ -558,6 +584,8 @@ mod tests {
         assert_eq!(a("emails").value_type(), Type::list(Type::String));
         assert_eq!(a("roles").value_type(), Type::set(Type::String));
         assert_eq!(a("parameters").value_type(), Type::Dynamic);
+        assert_eq!(a("documented_any").value_type(), Type::Dynamic);
+        assert_eq!(a("documented_any").description, "Any value, documented.");
         assert_eq!(a("count").value_type(), Type::Number);
         match a("extensions").ty {
             AttrType::Nested(Nesting::Map, attrs) => {
@@ -572,6 +600,6 @@ mod tests {
             AttrType::Nested(Nesting::Single, _)
         ));
         let proto = s.to_proto();
-        assert_eq!(proto.block.unwrap().attributes.len(), 12);
+        assert_eq!(proto.block.unwrap().attributes.len(), 13);
     }
 }

@@ -1744,6 +1744,26 @@ impl MoveState for PolicyAssignment {
                         .collect()
                 })
                 .unwrap_or_default();
+            // This resource does not manage overrides or resource selectors: taking over an
+            // assignment that has them would drop them at its next update.
+            for (attr, what) in [
+                ("overrides", "overrides"),
+                ("resource_selectors", "resource selectors"),
+            ] {
+                if s.get(attr)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+                {
+                    return Err(Diagnostic::error(
+                        "Cannot move state",
+                        format!(
+                            "{} has {what}, which defender_policy_assignment does not manage; its next                              update would remove them. Keep it in azurerm.",
+                            id.describe()
+                        ),
+                    )
+                    .into());
+                }
+            }
             let enforce = s.get("enforce").and_then(Value::as_bool).unwrap_or(true);
             Ok(PolicyAssignmentModel {
                 id: Some(id.to_string()),
@@ -1798,6 +1818,21 @@ mod tests {
             principal_id: None,
             role_assignments: None,
         }
+    }
+
+    #[test]
+    fn schema_has_a_dynamic_parameters_attribute_and_replacement_marks() {
+        let s = crate::framework::Schema::of::<PolicyAssignmentModel>().unwrap();
+        let p = s.attribute("parameters").unwrap();
+        assert_eq!(p.value_type(), crate::framework::Type::Dynamic);
+        assert!(p.optional && p.description.starts_with("Parameter values by name"));
+        for a in ["scope", "name", "location"] {
+            assert!(s.attribute(a).unwrap().requires_replace, "{a}");
+        }
+        let policy = s.attribute("policy").unwrap();
+        assert!(policy.optional && policy.computed);
+        let roles = s.attribute("role_assignments").unwrap();
+        assert!(roles.computed && !roles.optional);
     }
 
     #[test]
@@ -1902,6 +1937,14 @@ mod tests {
         assert_eq!(m.display_name, None);
         assert_eq!(m.principal_id.as_deref(), Some("p1"));
         assert_eq!(m.non_compliance_messages.unwrap()[0].message, "fix it");
+        let mut with_overrides = source.clone();
+        with_overrides.state["overrides"] = json!([{"value": "Disabled", "selectors": []}]);
+        assert!(
+            PolicyAssignment
+                .move_state(&with_overrides)
+                .unwrap()
+                .is_err()
+        );
         assert!(
             PolicyAssignment
                 .move_state(&MoveSource {
