@@ -7,13 +7,18 @@
 #   scripts/bench-floor.sh [N] [RUNS]      defaults: N=100, RUNS=5
 #
 # EMULATOR=path to arm-emulator (default target/release/arm-emulator if built, else debug).
+# PROVIDER=path to a built terraform-provider-defender (default: build target/release's).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 N=${1:-100}
 RUNS=${2:-5}
 terraform=${TERRAFORM:-$(scripts/ensure-terraform.sh)}
-cargo build --release -q -p terraform-provider-defender --features bench --bin terraform-provider-defender
+PROVIDER=${PROVIDER:-}
+if [[ -z "$PROVIDER" ]]; then
+  cargo build --release -q -p terraform-provider-defender --features bench --bin terraform-provider-defender
+  PROVIDER=target/release/terraform-provider-defender
+fi
 EMULATOR=${EMULATOR:-}
 if [[ -z "$EMULATOR" ]]; then
   if [[ -x target/release/arm-emulator ]]; then EMULATOR=target/release/arm-emulator
@@ -22,11 +27,11 @@ fi
 work="$root/target/bench/floor-$N"
 rm -rf "$work" && mkdir -p "$work/defender" "$work/floor"
 
-version=$(target/release/terraform-provider-defender --version | awk '{print $2}')
+version=$("$PROVIDER" --version | awk '{print $2}')
 case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
 mirror="$work/mirror/registry.terraform.io/defenderops/defender/$version/linux_$arch"
 mkdir -p "$mirror"
-cp target/release/terraform-provider-defender "$mirror/terraform-provider-defender_v$version"
+cp "$PROVIDER" "$mirror/terraform-provider-defender_v$version"
 cat > "$work/terraformrc" <<RC
 provider_installation {
   filesystem_mirror {

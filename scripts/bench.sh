@@ -35,4 +35,4 @@ echo "Go peer: $GO_PEER" >&2
 SUB=20ff7fc3-e762-44dd-bd96-b71116dcdc23
 target/release/examples/plugin_bench --runs "$RUNS" --calls "$CALLS" --json "$OUT/plugin_bench.json" \
   "rust=target/release/terraform-provider-defender,defender_auto_provisioning,{\"subscription_id\":\"$SUB\",\"enabled\":false}" \
-  "go=$GO_PEER,${GO_RESOURCE:-workato_folder},${GO_VALUES:-{\}}"
+  "go=$GO_PEER,${GO_RESOURCE:-workato_folder},${GO_VALUES:-{\"name\":\"bench\",\"folder_id\":1}}"

@@ -8,6 +8,10 @@
 #
 # Environment (all optional):
 #   PR_PLAN_EXAMPLE   the root module to plan (default examples/quickstart; copied, not modified)
+#   PR_PLAN_BASE      the root module as the base branch has it, applied first so the plan starts
+#                     from the state the base branch left (as a real pull-request plan does from
+#                     the remote backend). Default: the same as PR_PLAN_EXAMPLE (the plan then says
+#                     "No changes"); empty: start from no state.
 #   PR_PLAN_WORK      working directory (default .tf/pr-plan; emptied first)
 #   PROVIDER_BIN, EMULATOR_BIN   prebuilt binaries (both set: no cargo build)
 #   PR_PLAN_OIDC_REQUEST_TOKEN   the runner's request token (default a placeholder; the
@@ -21,6 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 example=${PR_PLAN_EXAMPLE:-$root/examples/quickstart}
+base=${PR_PLAN_BASE-$example}
 work=${PR_PLAN_WORK:-$root/.tf/pr-plan}
 provider_bin=${PROVIDER_BIN:-}
 emulator_bin=${EMULATOR_BIN:-}
@@ -31,7 +36,7 @@ if [ -z "$provider_bin" ] || [ -z "$emulator_bin" ]; then
   emulator_bin=$root/target/debug/arm-emulator
 fi
 terraform=$(scripts/ensure-terraform.sh)
-rm -rf "$work" && mkdir -p "$work/config"
+rm -rf "$work" && mkdir -p "$work/config" "$work/base"
 
 # Install the provider as Terraform installs any provider: from a filesystem mirror.
 version=$("$provider_bin" --version | awk '{print $2}')
@@ -52,8 +57,10 @@ provider_installation {
 }
 RC
 
-# The checked-out root module, without local state or .terraform.
-find "$example" -maxdepth 1 -type f \( -name '*.tf' -o -name '*.tfvars' \) -exec cp {} "$work/config/" \;
+# The checked-out root modules, without local state or .terraform.
+copy_module() { find "$1" -maxdepth 1 -type f \( -name '*.tf' -o -name '*.tfvars' \) -exec cp {} "$2/" \; ; }
+copy_module "$example" "$work/config"
+[ -z "$base" ] || copy_module "$base" "$work/base"
 
 echo "==> starting the ARM emulator" >&2
 "$emulator_bin" --listen 127.0.0.1:0 --port-file "$work/emulator.url" \
@@ -83,6 +90,18 @@ export ARM_SUBSCRIPTION_ID=${PR_PLAN_SUBSCRIPTION_ID:-20ff7fc3-e762-44dd-bd96-b7
 
 cfg="$work/config"
 tf() { "$terraform" -chdir="$cfg" "$@"; }
+
+# The base branch, applied: the state the pull request's plan starts from. (In CI that state is
+# in the remote backend; the apply ran on the base branch.) The provider authenticates lazily, at
+# its first ARM request, so without existing state a plan that only creates may send none.
+if [ -n "$base" ]; then
+  echo "==> base branch: terraform apply ($(basename "$base"))" >&2
+  { "$terraform" -chdir="$work/base" init -input=false -no-color &&
+    "$terraform" -chdir="$work/base" apply -input=false -auto-approve -no-color; } \
+    > "$work/base.log" 2>&1 || { cat "$work/base.log" >&2; exit 1; }
+  cp "$work/base/terraform.tfstate" "$cfg/terraform.tfstate"
+  curl -fsS -X DELETE "$url/_emulator/requests" > /dev/null
+fi
 
 # The workflow's steps, in its order.
 echo "==> terraform init" >&2

@@ -8,7 +8,7 @@ cd "$root"
 
 TERRAFORM=$(scripts/ensure-terraform.sh)
 export TERRAFORM CHECKPOINT_DISABLE=1
-echo "==> terraform: $TERRAFORM ($("$TERRAFORM" version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'))"
+echo "==> terraform: $TERRAFORM ($("$TERRAFORM" version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'))"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

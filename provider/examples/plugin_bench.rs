@@ -2,7 +2,8 @@
 //! does (magic cookie, `PLUGIN_PROTOCOL_VERSIONS=5,6`, port range, AutoMTLS with a fresh
 //! ECDSA P-521 client certificate), and measures, per process:
 //!
-//! - start-up: exec to the handshake line on stdout;
+//! - start-up: exec to the handshake line on stdout; connect: TLS + HTTP/2 set-up and the first
+//!   GetProviderSchema answer; ready: the two together;
 //! - GetProviderSchema, ValidateResourceConfig and PlanResourceChange round trips (p50, p99
 //!   over `--calls` calls each, on one connection, sequentially);
 //! - peak RSS (`VmHWM` from `/proc/PID/status`, read before Shutdown);
@@ -383,6 +384,8 @@ fn config_value(schema: &Schema, spec: &Spec) -> Result<(Type, Value)> {
 struct RunResult {
     startup_ms: f64,
     connect_ms: f64,
+    /// Exec to the first answer: what Terraform waits before it can use the process.
+    ready_ms: f64,
     schema_p50_us: f64,
     schema_p99_us: f64,
     validate_p50_us: f64,
@@ -396,6 +399,7 @@ struct RunResult {
 const FIGURES: &[&str] = &[
     "startup_ms",
     "connect_ms",
+    "ready_ms",
     "schema_p50_us",
     "schema_p99_us",
     "validate_p50_us",
@@ -411,6 +415,7 @@ impl RunResult {
         match f {
             "startup_ms" => self.startup_ms,
             "connect_ms" => self.connect_ms,
+            "ready_ms" => self.ready_ms,
             "schema_p50_us" => self.schema_p50_us,
             "schema_p99_us" => self.schema_p99_us,
             "validate_p50_us" => self.validate_p50_us,
@@ -575,6 +580,7 @@ async fn one_run(spec: &Spec, calls: usize, describe: bool) -> Result<RunResult>
     Ok(RunResult {
         startup_ms: p.startup.as_secs_f64() * 1e3,
         connect_ms,
+        ready_ms: p.startup.as_secs_f64() * 1e3 + connect_ms,
         schema_p50_us,
         schema_p99_us,
         validate_p50_us,
