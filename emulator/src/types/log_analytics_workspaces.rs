@@ -211,16 +211,7 @@ pub fn handle(req: Request<'_>) -> HandlerFuture<'_> {
 
 fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     match req.verb {
-        Verb::List => {
-            let items = req
-                .state
-                .store
-                .children(&req.collection_id)
-                .into_iter()
-                .map(|s| s.body)
-                .collect();
-            scope_tree::page(req, items)
-        }
+        Verb::List => scope_tree::list_children(req),
         Verb::Get => {
             let resource = scope_tree::resource(req)?;
             if let Some(r) = scope_tree::eventual_not_found(req.state, resource) {

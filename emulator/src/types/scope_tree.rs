@@ -280,6 +280,31 @@ pub fn canonical_scope(scope_id: &str) -> String {
     out
 }
 
+/// LIST of a collection: the stored children, paged.
+pub fn list_children(req: &Request<'_>) -> Result<Response, ArmError> {
+    let items = req
+        .state
+        .store
+        .children(&req.collection_id)
+        .into_iter()
+        .map(|s| s.body)
+        .collect();
+    page(req, items)
+}
+
+/// GET of a stored resource, with the eventual-consistency fault applied.
+pub fn get_stored(req: &Request<'_>) -> Result<Response, ArmError> {
+    let resource = resource(req)?;
+    if let Some(r) = eventual_not_found(req.state, resource) {
+        return Ok(r);
+    }
+    req.state
+        .store
+        .get(&resource.id)
+        .map(|s| Json(s.body).into_response())
+        .ok_or_else(|| not_found(resource))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,16 +112,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     let workspace = workspace_scope(req)?;
     require_parent(req.state, &workspace, req.verb)?;
     match req.verb {
-        Verb::List => {
-            let items = req
-                .state
-                .store
-                .children(&req.collection_id)
-                .into_iter()
-                .map(|s| s.body)
-                .collect();
-            scope_tree::page(req, items)
-        }
+        Verb::List => scope_tree::list_children(req),
         Verb::Get => {
             let resource = scope_tree::resource(req)?;
             req.state

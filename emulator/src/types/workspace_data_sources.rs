@@ -14,7 +14,6 @@
 
 use std::time::SystemTime;
 
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -147,27 +146,8 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     })?;
     require_parent(req.state, &workspace, req.verb)?;
     match req.verb {
-        Verb::List => {
-            let items = req
-                .state
-                .store
-                .children(&req.collection_id)
-                .into_iter()
-                .map(|s| s.body)
-                .collect();
-            scope_tree::page(req, items)
-        }
-        Verb::Get => {
-            let resource = scope_tree::resource(req)?;
-            if let Some(r) = scope_tree::eventual_not_found(req.state, resource) {
-                return Ok(r);
-            }
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(s.body).into_response())
-                .ok_or_else(|| scope_tree::not_found(resource))
-        }
+        Verb::List => scope_tree::list_children(req),
+        Verb::Get => scope_tree::get_stored(req),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
             let existing = req.state.store.get(&resource.id).map(|s| s.body);
