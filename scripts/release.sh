@@ -7,6 +7,9 @@
 #   dist/terraform-provider-defender_{VERSION}_manifest.json     (= terraform-registry-manifest.json)
 #   dist/terraform-provider-defender_{VERSION}_SHA256SUMS        sha256 of the zips and the manifest
 #   dist/SHA256SUMS                                              the same, short name
+#   dist/terraform-provider-defender_{VERSION}_SHA256SUMS.sig    detached GPG signature of the sums
+#                                                                (binary, as the registry wants), made
+#                                                                when GPG_FINGERPRINT names a secret key
 #   dist/terraform-registry-manifest.json                        protocol 6.0
 #
 # Usage:
@@ -17,16 +20,24 @@
 #                                                     (default dist/) and rewrite the checksums;
 #                                                     tests use it on the debug binary
 #
-# Environment: RELEASE_TARGETS="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu ..." picks the
-# targets, and then a target that cannot be built is an error instead of a skip.
-# CARGO_TARGET_DIR is honoured (a separate one keeps a long release build from holding the
-# workspace's build lock). SOURCE_DATE_EPOCH (default: the last commit's time) fixes the zip entries' timestamps, so the
-# same binary gives the same zip.
+# Environment:
+#   GPG_FINGERPRINT  (as in HashiCorp's goreleaser set-up) signs the checksums with
+#                    `gpg --batch --local-user $GPG_FINGERPRINT --detach-sign`. The Terraform Registry
+#                    accepts only RSA and DSA keys, so a key of another kind is refused here rather
+#                    than at publication. A full release without it is built but says it is unsigned.
+#   RELEASE_TARGETS  "x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu ..." picks the targets;
+#                    then a target that cannot be built is an error instead of a skip.
+#   CARGO_TARGET_DIR is honoured (a separate one keeps a long release build from holding the
+#                    workspace's build lock).
+#   SOURCE_DATE_EPOCH (default: the last commit's time) fixes the zip entries' timestamps, so the
+#                    same binary gives the same zip.
 #
 # Cross toolchains: `rustup target add aarch64-unknown-linux-gnu` + Debian's gcc-aarch64-linux-gnu;
 # `rustup target add x86_64-pc-windows-gnu` + gcc-mingw-w64-x86-64. darwin needs Apple's SDK
-# (osxcross), which is not available here: darwin targets are skipped unless a linker is given
-# (CARGO_TARGET_<TRIPLE>_LINKER).
+# (osxcross): reqwest's rustls-platform-verifier links Security.framework and CoreFoundation so
+# that macOS users' own trust store (corporate proxies' CAs) is honoured, and zig's darwin sysroot
+# (cargo-zigbuild, tried 2026-11-23) has no framework stubs. darwin targets are skipped unless a
+# linker is given (CARGO_TARGET_<TRIPLE>_LINKER).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=terraform-provider-defender
@@ -85,6 +96,23 @@ checksums() {
     sha256sum "${files[@]}" | LC_ALL=C sort -k2 > "${name}_${version}_SHA256SUMS"
   )
   cp "$dist/${name}_${version}_SHA256SUMS" "$dist/SHA256SUMS"
+  rm -f "$dist/${name}_${version}_SHA256SUMS.sig" "$dist/SHA256SUMS.sig"
+  [ -n "${GPG_FINGERPRINT:-}" ] && sign "$version" "$dist"
+  return 0
+}
+
+# sign VERSION DIST: a detached binary signature of the checksums with GPG_FINGERPRINT's key.
+sign() {
+  local version=$1 dist=$2 algo
+  command -v gpg >/dev/null || die "GPG_FINGERPRINT is set but gpg is not installed"
+  # Field 4 of the `pub` record: 1 = RSA, 17 = DSA (RFC 4880 public-key algorithm ids).
+  algo=$(gpg --batch --with-colons --list-secret-keys "$GPG_FINGERPRINT" 2>/dev/null | awk -F: '$1=="sec"{print $4; exit}')
+  [ -n "$algo" ] || die "no secret key for GPG_FINGERPRINT=$GPG_FINGERPRINT in ${GNUPGHOME:-~/.gnupg}"
+  case "$algo" in 1|17) ;; *) die "the key $GPG_FINGERPRINT uses algorithm $algo; the Terraform Registry accepts only RSA or DSA keys" ;; esac
+  gpg --batch --yes --local-user "$GPG_FINGERPRINT" --output "$dist/${name}_${version}_SHA256SUMS.sig" \
+    --detach-sign "$dist/${name}_${version}_SHA256SUMS" 2>/dev/null \
+    || die "gpg could not sign with $GPG_FINGERPRINT (a passphrase-protected key needs gpg-agent with the passphrase preset)"
+  cp "$dist/${name}_${version}_SHA256SUMS.sig" "$dist/SHA256SUMS.sig"
 }
 
 # triple -> "os arch linker-env-name default-linker"
@@ -165,6 +193,11 @@ release() {
   echo "built: ${built[*]}" >&2
   [ ${#skipped[@]} -eq 0 ] || printf 'skipped: %s\n' "${skipped[@]}" >&2
   (cd "$dist" && sha256sum -c --quiet SHA256SUMS)
+  if [ -n "${GPG_FINGERPRINT:-}" ]; then
+    gpg --batch --verify "$dist/SHA256SUMS.sig" "$dist/SHA256SUMS" 2>/dev/null || die "the signature does not verify"
+  else
+    echo "unsigned: set GPG_FINGERPRINT to sign SHA256SUMS for the registry" >&2
+  fi
   ls -l "$dist" >&2
 }
 
@@ -174,7 +207,7 @@ case "${1:-}" in
     package "$2" "$3" "$4" "$5" "${6:-$root/dist}"
     ;;
   ""|-h|--help)
-    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ]
     ;;
   *)

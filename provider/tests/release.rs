@@ -295,3 +295,110 @@ fn packaging_refuses_a_version_that_is_not_semver() {
         describe(&o)
     );
 }
+
+/// A throwaway GPG home with one secret key of `algo` (e.g. `rsa3072`, `ed25519`) and no
+/// passphrase; returns the key's fingerprint.
+fn gpg_key(home: &Path, algo: &str) -> String {
+    std::fs::create_dir_all(home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let o = Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args(["--batch", "--passphrase", "", "--quick-gen-key"])
+        .args([
+            "Defender Release Test <release@defenderops.invalid>",
+            algo,
+            "sign",
+            "never",
+        ])
+        .output()
+        .expect("running gpg");
+    assert!(o.status.success(), "{}", describe(&o));
+    let o = Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args(["--batch", "--with-colons", "--list-secret-keys"])
+        .output()
+        .expect("running gpg");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|r| r.trim_matches(':').to_string())
+        })
+        .expect("a fingerprint")
+}
+
+fn package_signed(dist: &Path, home: &Path, fingerprint: &str) -> Output {
+    let (os, arch) = platform();
+    Command::new("bash")
+        .arg(root().join("scripts/release.sh"))
+        .args(["--package", VERSION, os, arch])
+        .arg(env!("CARGO_BIN_EXE_terraform-provider-defender"))
+        .arg(dist)
+        .env("GNUPGHOME", home)
+        .env("GPG_FINGERPRINT", fingerprint)
+        .output()
+        .expect("running scripts/release.sh")
+}
+
+fn gpg_verify(home: &Path, sig: &Path, data: &Path) -> bool {
+    Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args(["--batch", "--verify"])
+        .arg(sig)
+        .arg(data)
+        .output()
+        .expect("running gpg")
+        .status
+        .success()
+}
+
+#[test]
+fn checksums_are_signed_with_the_release_key_and_tampering_is_detected() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("gnupg");
+    let fingerprint = gpg_key(&home, "rsa3072");
+    let dist = tmp.path().join("dist");
+    let o = package_signed(&dist, &home, &fingerprint);
+    assert!(o.status.success(), "{}", describe(&o));
+
+    let sums = dist.join(format!("terraform-provider-defender_{VERSION}_SHA256SUMS"));
+    let sig = dist.join(format!(
+        "terraform-provider-defender_{VERSION}_SHA256SUMS.sig"
+    ));
+    // A binary (not armored) detached signature, as the registry wants.
+    let bytes = std::fs::read(&sig).expect("the .sig file");
+    assert!(!bytes.starts_with(b"-----BEGIN"), "armored signature");
+    assert!(gpg_verify(&home, &sig, &sums), "the signature must verify");
+    assert!(gpg_verify(
+        &home,
+        &dist.join("SHA256SUMS.sig"),
+        &dist.join("SHA256SUMS")
+    ));
+
+    // One changed byte in the sums and the signature no longer verifies.
+    let mut text = std::fs::read(&sums).unwrap();
+    text[0] = if text[0] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&sums, text).unwrap();
+    assert!(
+        !gpg_verify(&home, &sig, &sums),
+        "a tampered file must not verify"
+    );
+}
+
+#[test]
+fn signing_refuses_a_key_the_registry_does_not_accept() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("gnupg");
+    let fingerprint = gpg_key(&home, "ed25519");
+    let o = package_signed(&tmp.path().join("dist"), &home, &fingerprint);
+    assert!(!o.status.success(), "{}", describe(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("accepts only RSA or DSA keys"),
+        "{}",
+        describe(&o)
+    );
+}
