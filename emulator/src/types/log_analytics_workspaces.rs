@@ -276,10 +276,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             add_operation_headers(req, &mut response, &op, true);
             Ok(response)
         }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 

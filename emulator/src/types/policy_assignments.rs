@@ -761,13 +761,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 existing.as_ref(),
                 &resource.id,
             );
-            Ok(scope_tree::store(
-                req,
-                resource,
-                outcome.body.clone(),
-                outcome.body,
-                outcome.status,
-            ))
+            Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => {
             let resource = scope_tree::resource(req)?;
@@ -786,10 +780,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 None => StatusCode::NO_CONTENT.into_response(),
             })
         }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 

@@ -401,10 +401,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 None => StatusCode::NO_CONTENT.into_response(),
             })
         }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 

@@ -314,13 +314,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 _ => {}
             }
             check_duplicate(req, resource, &outcome.body)?;
-            Ok(scope_tree::store(
-                req,
-                resource,
-                outcome.body.clone(),
-                outcome.body,
-                outcome.status,
-            ))
+            Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => {
             let resource = scope_tree::resource(req)?;
@@ -329,10 +323,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 None => StatusCode::NO_CONTENT.into_response(),
             })
         }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 

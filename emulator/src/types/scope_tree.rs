@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::{Request, ResourceRef};
+use super::{PutContext, PutOutcome, Request, ResourceRef};
 use crate::arm::path::{self, ScopeKind};
 use crate::error::ArmError;
 use crate::faults::FaultTarget;
@@ -303,6 +303,47 @@ pub fn get_stored(req: &Request<'_>) -> Result<Response, ArmError> {
         .get(&resource.id)
         .map(|s| Json(s.body).into_response())
         .ok_or_else(|| not_found(resource))
+}
+
+/// Runs a type's PUT hook for the request's resource: the parsed body, the stored body (if
+/// the resource exists) and the runtime knobs.
+pub fn run_put(
+    req: &Request<'_>,
+    resource: &ResourceRef,
+    put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
+) -> Result<PutOutcome, ArmError> {
+    let existing = req.state.store.get(&resource.id).map(|s| s.body);
+    let runtime = req.state.runtime();
+    put(&PutContext {
+        resource,
+        api_version: req.api_version,
+        body: req.body.clone().unwrap_or_default(),
+        existing: existing.as_ref(),
+        runtime: &runtime,
+    })
+}
+
+/// Stores what a PUT hook decided and answers with the same body and status.
+pub fn store_outcome(req: &Request<'_>, resource: &ResourceRef, outcome: PutOutcome) -> Response {
+    store(req, resource, outcome.body.clone(), outcome.body, outcome.status)
+}
+
+/// DELETE of a stored resource: 200 when it existed, 204 when there was nothing to delete
+/// (arm-api.md: ARM's DELETE is idempotent).
+pub fn delete_stored(req: &Request<'_>) -> Result<Response, ArmError> {
+    let resource = resource(req)?;
+    Ok(match remove(req, resource) {
+        Some(_) => StatusCode::OK.into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// PATCH on a type whose REST spec has no PATCH: 405 with no alternative methods.
+pub fn patch_not_allowed() -> ArmError {
+    ArmError::MethodNotAllowed {
+        method: "PATCH".to_owned(),
+        allow: vec![],
+    }
 }
 
 #[cfg(test)]

@@ -123,33 +123,10 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         }
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
-            let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let outcome = put(&PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            })?;
-            Ok(scope_tree::store(
-                req,
-                resource,
-                outcome.body.clone(),
-                outcome.body,
-                outcome.status,
-            ))
+            let outcome = scope_tree::run_put(req, resource, put)?;
+            Ok(scope_tree::store_outcome(req, resource, outcome))
         }
-        Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
-            Ok(match scope_tree::remove(req, resource) {
-                Some(_) => StatusCode::OK.into_response(),
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
-        }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Delete => scope_tree::delete_stored(req),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }

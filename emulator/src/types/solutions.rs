@@ -12,7 +12,7 @@
 //!   runs it as a long-running operation is UNVERIFIED); DELETE 200/204.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::log_analytics_workspaces::{
@@ -122,15 +122,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         Verb::Get => scope_tree::get_stored(req),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
-            let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let outcome = put(&PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            })?;
+            let outcome = scope_tree::run_put(req, resource, put)?;
             let ws = outcome.body["properties"]["workspaceResourceId"]
                 .as_str()
                 .and_then(workspace_of)
@@ -138,25 +130,10 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             if find_workspace(req.state, &ws).is_none() {
                 return Err(workspace_not_found(&ws));
             }
-            Ok(scope_tree::store(
-                req,
-                resource,
-                outcome.body.clone(),
-                outcome.body,
-                outcome.status,
-            ))
+            Ok(scope_tree::store_outcome(req, resource, outcome))
         }
-        Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
-            Ok(match scope_tree::remove(req, resource) {
-                Some(_) => StatusCode::OK.into_response(),
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
-        }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Delete => scope_tree::delete_stored(req),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 

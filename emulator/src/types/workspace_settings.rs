@@ -99,15 +99,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         Verb::Get => scope_tree::get_stored(req),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
-            let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let outcome = put(&PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            })?;
+            let outcome = scope_tree::run_put(req, resource, put)?;
             let ws = outcome.body["properties"]["workspaceId"]
                 .as_str()
                 .and_then(as_workspace_id)
@@ -115,23 +107,14 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             if find_workspace(req.state, &ws).is_none() {
                 return Err(workspace_not_found(&ws));
             }
-            Ok(scope_tree::store(
-                req,
-                resource,
-                outcome.body.clone(),
-                outcome.body,
-                outcome.status,
-            ))
+            Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => {
             let resource = scope_tree::resource(req)?;
             scope_tree::remove(req, resource);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        Verb::Patch => Err(ArmError::MethodNotAllowed {
-            method: "PATCH".to_owned(),
-            allow: vec![],
-        }),
+        Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }
 
