@@ -325,7 +325,13 @@ pub fn run_put(
 
 /// Stores what a PUT hook decided and answers with the same body and status.
 pub fn store_outcome(req: &Request<'_>, resource: &ResourceRef, outcome: PutOutcome) -> Response {
-    store(req, resource, outcome.body.clone(), outcome.body, outcome.status)
+    store(
+        req,
+        resource,
+        outcome.body.clone(),
+        outcome.body,
+        outcome.status,
+    )
 }
 
 /// DELETE of a stored resource: 200 when it existed, 204 when there was nothing to delete
