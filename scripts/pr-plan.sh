@@ -2,7 +2,9 @@
 # The pull-request workflow (examples/ci/github-actions.yml) run locally against the ARM
 # emulator: terraform init, validate and plan with OIDC — ARM_USE_OIDC=true, no client secret,
 # the ID token requested from the emulator's GitHub-style endpoint (/_oidc/github) — then the
-# plan written as the pull-request comment's markdown body.
+# Defender for Cloud coverage audit (`terraform-provider-defender audit --format markdown`, with
+# the same credentials), and the plan and the audit written as the pull-request comment's
+# markdown body.
 #
 #   scripts/pr-plan.sh            # plans examples/quickstart, writes .tf/pr-plan/comment.md
 #
@@ -17,9 +19,13 @@
 #   PR_PLAN_OIDC_REQUEST_TOKEN   the runner's request token (default a placeholder; the
 #                     emulator, like GitHub, only needs a bearer token)
 #   TERRAFORM         a Terraform CLI >= 1.14 (else scripts/ensure-terraform.sh finds one)
+#   PR_PLAN_AUDIT_FAIL_ON   low|medium|high|critical: exit 1 when the audit finds something at
+#                     least this severe (after the comment is written). Default: report only.
 #
-# Exit status: 0 when the plan ran (changes or not), 1 when a step failed. The comment body,
-# the plan, and the emulator's request log (requests.json) are left in the working directory.
+# Exit status: 0 when the plan ran (changes or not), 1 when a step failed (or the audit found
+# something at PR_PLAN_AUDIT_FAIL_ON or worse). The comment body, the plan, the audit
+# (audit.md) and the emulator's request logs (requests.json for the plan, audit-requests.json
+# for the audit) are left in the working directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -114,6 +120,20 @@ tf plan -input=false -no-color -lock=false -detailed-exitcode -out=tfplan > "$wo
 code=$?
 set -e
 cat "$work/plan.log" >&2
+# What the emulator saw during the plan (no token or secret is ever in this log).
+curl -fsS "$url/_emulator/requests" > "$work/requests.json" || true
+curl -fsS -X DELETE "$url/_emulator/requests" > /dev/null || true
+
+# The workflow's audit step: the coverage of the subscription, read only, same credentials.
+echo "==> terraform-provider-defender audit" >&2
+audit_args=(audit --subscription "$ARM_SUBSCRIPTION_ID" --format markdown --output "$work/audit.md")
+[ -z "${PR_PLAN_AUDIT_FAIL_ON:-}" ] || audit_args+=(--fail-on "$PR_PLAN_AUDIT_FAIL_ON")
+set +e
+"$provider_bin" "${audit_args[@]}" 2> "$work/audit.log"
+audit_code=$?
+set -e
+cat "$work/audit.log" >&2
+curl -fsS "$url/_emulator/requests" > "$work/audit-requests.json" || true
 
 # The comment body, as the workflow's "Comment body" step writes it.
 {
@@ -139,13 +159,20 @@ cat "$work/plan.log" >&2
     echo
     echo "</details>"
   fi
-  # TODO: the audit markdown (`terraform-provider-defender audit`) once that command exists.
+  echo
+  # Exit 2: the audit could not run (its error is in the comment); 0/1: the report.
+  if [ "$audit_code" = "2" ] || [ ! -s "$work/audit.md" ]; then
+    echo "**Defender for Cloud audit failed.**"
+    echo
+    echo '```text'
+    tail -c 4000 "$work/audit.log"
+    echo '```'
+  else
+    cat "$work/audit.md"
+  fi
   echo
   echo "_scripts/pr-plan.sh against the ARM emulator_"
 } > "$work/comment.md"
 
-# What the emulator saw (no token or secret is ever in this log).
-curl -fsS "$url/_emulator/requests" > "$work/requests.json" || true
-
 echo "==> comment body: $work/comment.md" >&2
-[ "$code" != "1" ]
+[ "$code" != "1" ] && [ "$audit_code" != "1" ]

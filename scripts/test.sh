@@ -7,6 +7,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 TERRAFORM=$(scripts/ensure-terraform.sh)
+# Headless Chromium renders the audit's HTML page in provider/tests/audit.rs (a fresh CI machine
+# has none; Debian's package, installed once, quietly).
+if ! command -v chromium > /dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (apt-get)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq > /dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium > /dev/null
+fi
 export TERRAFORM CHECKPOINT_DISABLE=1
 echo "==> terraform: $TERRAFORM ($("$TERRAFORM" version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'))"
 

@@ -58,6 +58,9 @@ pub struct Config {
     pub remediation_resources: u32,
     /// The fraction (0.0 to 1.0) of a new remediation task's deployments that fail.
     pub remediation_failures: f64,
+    /// ARM's per-subscription throttling (`crate::ratelimit`): `None` (the default) = no
+    /// limit; `Some(RateLimits::arm())` = ARM's published buckets (arm-api.md 13.3).
+    pub rate_limits: Option<crate::ratelimit::RateLimits>,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
             remediation_step_ms: 1_000,
             remediation_resources: 2,
             remediation_failures: 0.0,
+            rate_limits: None,
         }
     }
 }
@@ -118,6 +122,12 @@ impl Config {
 
     pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Enforces ARM's per-subscription read/write/delete limits (`crate::ratelimit`).
+    pub fn with_rate_limits(mut self, limits: crate::ratelimit::RateLimits) -> Self {
+        self.rate_limits = Some(limits);
         self
     }
 

@@ -23,6 +23,7 @@ pub mod error;
 pub mod faults;
 pub mod metadata;
 pub mod pipeline;
+pub mod ratelimit;
 pub mod requests;
 pub mod seed;
 pub mod server;

@@ -157,7 +157,15 @@ pub async fn pipeline(
                     retry_after,
                 },
             )) => fault_response(kind, status, code, message, retry_after, &ids),
-            None => next.run(req).await,
+            None => match state
+                .rate_limiter
+                .as_ref()
+                .filter(|_| kind == RouteKind::Arm)
+                .and_then(|l| l.check(&draft.method, &draft.path))
+            {
+                None => next.run(req).await,
+                Some(verdict) => crate::ratelimit::respond(verdict, next.run(req)).await,
+            },
         }
     };
 

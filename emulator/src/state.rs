@@ -26,6 +26,8 @@ pub struct EmulatorState {
     pub(crate) seeds: Seeds,
     /// Managed identities' service principals, for role assignments (`crate::directory`).
     pub(crate) directory: crate::directory::Directory,
+    /// ARM's throttling, when `Config::rate_limits` asks for it.
+    pub(crate) rate_limiter: Option<crate::ratelimit::RateLimiter>,
 }
 
 impl EmulatorState {
@@ -57,7 +59,13 @@ impl EmulatorState {
             log: RequestLog::new(config.request_log_limit),
             seeds,
             directory: crate::directory::Directory::default(),
+            rate_limiter: config.rate_limits.map(crate::ratelimit::RateLimiter::new),
         })
+    }
+
+    /// The throttling counters (`None` when the emulator does not throttle).
+    pub fn rate_limit_stats(&self) -> Option<crate::ratelimit::RateLimitStats> {
+        self.rate_limiter.as_ref().map(|l| l.stats())
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.

@@ -1,6 +1,11 @@
 //! Registry documentation from the schemas (their doc-comment descriptions) and `examples/`,
 //! in the Terraform registry layout tfplugindocs writes: `docs/index.md`,
-//! `docs/resources/<name>.md`, `docs/data-sources/<name>.md`, `docs/functions/<name>.md`.
+//! `docs/resources/<name>.md`, `docs/data-sources/<name>.md`, `docs/functions/<name>.md`,
+//! `docs/list-resources/<name>.md` (`terraform query`, examples from
+//! `examples/list-resources/<type>/*.tfquery.hcl`) and `docs/actions/<name>.md` (examples from
+//! `examples/actions/<type>/action.tf`). Resource pages with a resource identity show its
+//! schema and the `import { identity = { … } }` syntax
+//! (`examples/resources/<type>/import-by-identity.tf`, else one made from the identity schema).
 //!
 //! `run(root, check = true)` fails when `docs/` is stale; the test command runs it.
 
@@ -8,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::framework::{AttrType, Attribute, Nesting, Registry, Schema, Type};
+use crate::framework::{AttrType, Attribute, IdentitySchema, Nesting, Registry, Schema, Type};
 
 /// Errors writing or checking docs.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +38,13 @@ pub fn run(root: &Path, check: bool) -> Result<String, DocsError> {
     let docs = root.join("docs");
     let mut stale = Vec::new();
     // Pages on disk that nothing generates any more are stale too.
-    for dir in ["resources", "data-sources", "functions"] {
+    for dir in [
+        "resources",
+        "data-sources",
+        "functions",
+        "list-resources",
+        "actions",
+    ] {
         let d = docs.join(dir);
         if let Ok(entries) = std::fs::read_dir(&d) {
             for e in entries.flatten() {
@@ -116,9 +127,76 @@ pub fn render_all(
             import: read_example(root, &format!("{dir}/import.sh"))?,
             extra: read_example(root, &format!("{dir}/notes.md"))?,
         };
+        let mut text = page.render();
+        if let Some(identity) = r.identity_schema() {
+            let example = match read_example(root, &format!("{dir}/import-by-identity.tf"))? {
+                Some(ex) => ex,
+                None => identity_example(name, identity),
+            };
+            write_identity(&mut text, identity, &example);
+        }
         pages.insert(
             PathBuf::from("resources").join(format!("{}.md", short(name))),
-            page.render(),
+            text,
+        );
+    }
+    for (name, l) in &registry.list_resources {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "---\npage_title: \"{name} List Resource - terraform-provider-{PROVIDER_NAME}\""
+        );
+        let _ = writeln!(
+            s,
+            "subcategory: \"\"\ndescription: |-\n{}\n---\n",
+            indent(first_paragraph(l.description()))
+        );
+        let _ = writeln!(s, "# {name} (List Resource)\n\n{}\n", l.description());
+        let _ = writeln!(
+            s,
+            "A `list` block in a `.tfquery.hcl` file, run with `terraform query` (Terraform \
+             1.14+). Each result carries the [`{name}`](../resources/{}.md) resource's \
+             identity; with `include_resource = true` (needed by \
+             `terraform query -generate-config-out=FILE`) also the resource itself.\n",
+            short(name)
+        );
+        for ex in read_examples(
+            root,
+            &format!("examples/list-resources/{name}"),
+            ".tfquery.hcl",
+        )? {
+            let _ = writeln!(s, "## Example Usage\n\n```terraform\n{ex}\n```\n");
+        }
+        let _ = writeln!(
+            s,
+            "## Configuration\n\nThe attributes of the `config` block.\n"
+        );
+        let mut body = String::new();
+        write_schema(&mut body, l.schema());
+        s.push_str(body.trim_start_matches("## Schema\n\n"));
+        pages.insert(
+            PathBuf::from("list-resources").join(format!("{}.md", short(name))),
+            s,
+        );
+    }
+    for (name, a) in &registry.actions {
+        let dir = format!("examples/actions/{name}");
+        let page = Page {
+            kind: "Action",
+            name,
+            schema: a.schema(),
+            example: read_example(root, &format!("{dir}/action.tf"))?,
+            import: None,
+            extra: read_example(root, &format!("{dir}/notes.md"))?,
+        };
+        let text = page.render().replacen(
+            "## Schema\n",
+            "## Schema\n\nThe attributes of the action's `config` block.\n",
+            1,
+        );
+        pages.insert(
+            PathBuf::from("actions").join(format!("{}.md", short(name))),
+            text,
         );
     }
     for (name, d) in &registry.data_sources {
@@ -179,6 +257,81 @@ pub fn render_all(
     Ok(pages)
 }
 
+/// Every example file in `dir` ending in `suffix`, in name order.
+fn read_examples(root: &Path, dir: &str, suffix: &str) -> Result<Vec<String>, DocsError> {
+    let path = root.join(dir);
+    let mut names: Vec<String> = match std::fs::read_dir(&path) {
+        Ok(entries) => entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(suffix))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(DocsError::Io { path, source }),
+    };
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        if let Some(text) = read_example(root, &format!("{dir}/{n}"))? {
+            out.push(text);
+        }
+    }
+    Ok(out)
+}
+
+/// An `import` block by identity made from the identity schema: required attributes with a
+/// placeholder, optional ones as a comment.
+fn identity_example(name: &str, identity: &IdentitySchema) -> String {
+    let mut s = format!("import {{\n  to = {name}.example\n  identity = {{\n");
+    for a in &identity.schema.attributes {
+        if a.required {
+            let _ = writeln!(s, "    {} = \"…\"", a.name);
+        } else {
+            let _ = writeln!(s, "    # {} = \"…\" (optional)", a.name);
+        }
+    }
+    s.push_str("  }\n}");
+    s
+}
+
+fn write_identity(s: &mut String, identity: &IdentitySchema, example: &str) {
+    if !s.contains("## Import\n") {
+        s.push_str("\n## Import\n");
+    }
+    let _ = writeln!(
+        s,
+        "\nIn Terraform 1.12 and later, an `import` block can name the resource by its \
+         identity instead of its ID:\n\n```terraform\n{example}\n```\n"
+    );
+    let _ = writeln!(s, "### Identity Schema\n");
+    for (title, required) in [("Required", true), ("Optional", false)] {
+        let mut members: Vec<&Attribute> = identity
+            .schema
+            .attributes
+            .iter()
+            .filter(|a| a.required == required)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_by(|a, b| a.name.cmp(&b.name));
+        let _ = writeln!(s, "#### {title}\n");
+        for a in members {
+            let _ = writeln!(
+                s,
+                "- `{}` ({}) {}",
+                a.name,
+                attr_type_name(a),
+                a.description.replace('\n', " ")
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let trimmed = s.trim_end().len();
+    s.truncate(trimmed);
+    s.push('\n');
+}
+
 fn short(type_name: &str) -> &str {
     type_name.strip_prefix("defender_").unwrap_or(type_name)
 }
@@ -233,7 +386,12 @@ impl Page<'_> {
         if let Some(ex) = &self.example {
             let _ = writeln!(s, "## Example Usage\n\n```terraform\n{ex}\n```\n");
         }
-        if let Some(extra) = &self.extra {
+        // A `## Import` section of notes.md joins the generated one: one Import section a page.
+        let (extra, import_notes) = match &self.extra {
+            Some(extra) => split_section(extra, "Import"),
+            None => (String::new(), None),
+        };
+        if !extra.is_empty() {
             let _ = writeln!(s, "{extra}\n");
         }
         write_schema(&mut s, self.schema);
@@ -243,8 +401,44 @@ impl Page<'_> {
                 "## Import\n\nImport is supported using the following syntax:\n\n```shell\n{imp}\n```"
             );
         }
+        if let Some(notes) = import_notes {
+            if self.import.is_none() {
+                let _ = writeln!(s, "## Import");
+            }
+            let _ = writeln!(s, "\n{notes}");
+        }
         s
     }
+}
+
+/// Takes the `## {title}` section (heading to the next `## ` heading or the end) out of
+/// Markdown: the rest, and the section's body without its heading.
+fn split_section(markdown: &str, title: &str) -> (String, Option<String>) {
+    let heading = format!("## {title}");
+    let mut rest: Vec<&str> = Vec::new();
+    let mut body: Option<Vec<&str>> = None;
+    let mut inside = false;
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        if !fenced && line.starts_with("## ") {
+            inside = line.trim_end() == heading;
+            if inside {
+                body.get_or_insert_with(Vec::new);
+                continue;
+            }
+        }
+        match (&mut body, inside) {
+            (Some(b), true) => b.push(line),
+            _ => rest.push(line),
+        }
+    }
+    let body = body
+        .map(|b| b.join("\n").trim().to_owned())
+        .filter(|b| !b.is_empty());
+    (rest.join("\n").trim().to_owned(), body)
 }
 
 fn first_paragraph(text: &str) -> &str {
@@ -337,6 +531,10 @@ fn write_groups<'a>(
 }
 
 fn attr_type_name(a: &Attribute) -> String {
+    if a.block {
+        // Written `timeouts { … }`, as in azurerm.
+        return "Block".into();
+    }
     match &a.ty {
         AttrType::Plain(t) => type_name(t),
         AttrType::Nested(Nesting::Single, _) => "Attributes".into(),
@@ -363,6 +561,29 @@ fn type_name(t: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    #[test]
+    fn an_import_section_of_the_notes_is_taken_out_whole() {
+        let notes = "## Destroy\n\nResets.\n\n## Import\n\nBrings extensions.\n\n```md\n## not a heading\n```\n\n## Moving\n\nmoved {}";
+        let (rest, import) = super::split_section(notes, "Import");
+        assert_eq!(rest, "## Destroy\n\nResets.\n\n## Moving\n\nmoved {}");
+        assert_eq!(
+            import.as_deref(),
+            Some("Brings extensions.\n\n```md\n## not a heading\n```")
+        );
+        assert_eq!(super::split_section("## Destroy\n\nx", "Import").1, None);
+    }
+
+    /// Every resource page has one Import section, whatever its notes.md holds.
+    #[test]
+    fn one_import_section_a_page() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let pages = super::render_all(&crate::resources::registry(), &root).unwrap();
+        for (path, text) in &pages {
+            let n = text.lines().filter(|l| l.trim_end() == "## Import").count();
+            assert!(n <= 1, "{}: {n} Import sections", path.display());
+        }
+    }
 
     /// The checked-in docs match what the schemas and examples generate.
     #[test]

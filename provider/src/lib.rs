@@ -5,6 +5,7 @@
 //! schemas from models) → `resources` (one module per Terraform type) → `arm` (HTTP to ARM).
 
 pub mod arm;
+pub mod audit;
 pub mod catalog;
 pub mod docs;
 pub mod framework;

@@ -36,6 +36,10 @@ enum Command {
     /// Print the requests the provider would send for a policy assignment (assignment, role
     /// assignments, remediations), for review in a pull request. Offline.
     Render(defender::catalog::cli::RenderArgs),
+    /// Report which Defender for Cloud protections each subscription has and lacks (reads
+    /// only). Exit status: 0 nothing at or above --fail-on, 1 findings at or above
+    /// --fail-on, 2 the audit could not run.
+    Audit(defender::audit::cli::AuditArgs),
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some(Command::Audit(args)) => ExitCode::from(defender::audit::cli::run(&args)),
         Some(Command::Render(args)) => match defender::catalog::cli::run(&args) {
             Ok(json) => {
                 println!("{json}");

@@ -1508,3 +1508,120 @@ async fn end_to_end_against_the_emulator_with_secret_and_certificate() {
         .unwrap();
     assert!(all.iter().any(|v| v["name"] == "default"), "{all:?}");
 }
+
+// ----------------------------------------------------------------------------------------------
+// POST safety and rejected tokens (issue 7).
+
+#[tokio::test]
+async fn post_action_is_not_resent_after_a_dropped_connection() {
+    // The connection closes after the request was written: the action may have run.
+    let server = Server::start_dropping(1, |_, _| Reply::json(200, json!({"ok": 1}))).await;
+    let arm = client(&server);
+    let e = arm
+        .post(
+            "/subscriptions/s/providers/Microsoft.Foo/bar/x/regenerateKey",
+            API,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ArmError::Transport { .. }), "{e:?}");
+    assert_eq!(server.dropped.load(Ordering::SeqCst), 1);
+    assert_eq!(server.requests().len(), 0, "sent once, never again");
+}
+
+#[tokio::test]
+async fn idempotent_post_actions_are_retried() {
+    // listDeployments and cancel are safe to send twice; so is any POST the caller marks.
+    let server = Server::start_dropping(3, |_, _| Reply::json(200, json!({"ok": 1}))).await;
+    let arm = client(&server);
+    arm.post("/r/x/listDeployments", API, None).await.unwrap();
+    arm.post("/r/x/cancel", API, None).await.unwrap();
+    arm.request(defender::arm::Method::POST, "/r/x/doIt")
+        .api_version(API)
+        .idempotent(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.dropped.load(Ordering::SeqCst), 3);
+    assert!(defender::arm::client::post_is_idempotent(
+        "/a/b/listKeys?x=1"
+    ));
+    assert!(!defender::arm::client::post_is_idempotent("/a/b/deploy"));
+}
+
+#[tokio::test]
+async fn post_is_retried_after_429_and_not_after_500() {
+    let n = counter();
+    let c = n.clone();
+    let server = Server::start(move |r, _| {
+        let k = c.fetch_add(1, Ordering::SeqCst);
+        match (r.path.as_str(), k) {
+            ("/throttled", 0) => {
+                Reply::arm_error(429, "TooManyRequests", "slow down").header("retry-after", "0")
+            }
+            ("/throttled", _) => Reply::json(200, json!({"ok": 1})),
+            _ => Reply::arm_error(500, "InternalServerError", "boom"),
+        }
+    })
+    .await;
+    let arm = client(&server);
+    arm.post("/throttled", API, None).await.unwrap();
+    assert_eq!(server.count("/throttled"), 2);
+    let e = arm.post("/fails", API, None).await.unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    assert_eq!(
+        server.count("/fails"),
+        1,
+        "a 500 POST may have run: not resent"
+    );
+    // The same 500 on a PUT is retried.
+    let _ = arm.put("/fails", API, &json!({})).await.unwrap_err();
+    assert_eq!(server.count("/fails"), 5);
+}
+
+#[tokio::test]
+async fn expired_token_rejected_by_arm_is_refetched_once() {
+    let tokens = counter();
+    let t = tokens.clone();
+    let server = Server::start(move |r, _| {
+        if is_token_path(r) {
+            let n = t.fetch_add(1, Ordering::SeqCst) + 1;
+            return token_reply(n, 3600);
+        }
+        // ARM considers tok-1 expired (its clock is ahead of ours); tok-2 is fine.
+        if r.header("authorization") == Some("Bearer tok-1") || r.path == "/never" {
+            return Reply::arm_error(
+                401,
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.",
+            )
+            .header(
+                "www-authenticate",
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"",
+            );
+        }
+        Reply::json(200, json!({"auth": r.header("authorization")}))
+    })
+    .await;
+    let cloud = server.cloud();
+    let cred = Arc::new(ClientCredential::secret(
+        &cloud,
+        TENANT,
+        CLIENT,
+        Secret::new("s3cret"),
+    ));
+    let arm = client_with(&server, cred, |_| {});
+    let r = arm.get("/x", API).await.unwrap();
+    assert_eq!(r.body["auth"], "Bearer tok-2");
+    assert_eq!(tokens.load(Ordering::SeqCst), 2);
+    // Cached from now on.
+    arm.get("/x", API).await.unwrap();
+    assert_eq!(tokens.load(Ordering::SeqCst), 2);
+    // A token ARM never accepts: one refresh, then the 401 (no retry loop).
+    let e = arm.get("/never", API).await.unwrap_err();
+    assert_eq!(e.status(), Some(401));
+    assert_eq!(e.code(), Some("ExpiredAuthenticationToken"));
+    assert_eq!(server.count("/never"), 2);
+    assert_eq!(tokens.load(Ordering::SeqCst), 3);
+}

@@ -333,6 +333,8 @@ async fn stop_provider_cancels_in_flight_arm_calls() {
         ("id".to_string(), Value::unknown()),
         ("subscription_id".to_string(), Value::String(sub.into())),
         ("enabled".to_string(), Value::Bool(false)),
+        // The framework's `timeouts` block, absent from the configuration.
+        ("timeouts".to_string(), Value::Null),
     ]));
     let dv = |v: &Value| {
         Some(DynamicValue {

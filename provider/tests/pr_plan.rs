@@ -1,6 +1,7 @@
 //! `scripts/pr-plan.sh`: the pull-request workflow's steps (examples/ci/github-actions.yml) run
 //! with the real Terraform CLI against the ARM emulator, authenticated with OIDC only
-//! (`ARM_USE_OIDC=true`, the ID token from the emulator's `/_oidc/github`, no client secret).
+//! (`ARM_USE_OIDC=true`, the ID token from the emulator's `/_oidc/github`, no client secret):
+//! the plan, then the Defender for Cloud audit, both in the comment.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -50,13 +51,21 @@ fn pr_plan(work: &Path, env: &[(&str, &str)]) -> Output {
 }
 
 fn requests(work: &Path) -> Vec<Value> {
-    let raw = std::fs::read_to_string(work.join("requests.json")).expect("requests.json");
+    log(work, "requests.json")
+}
+
+/// A request log the script saved: `requests.json` (the plan), `audit-requests.json` (the
+/// audit).
+fn log(work: &Path, name: &str) -> Vec<Value> {
+    let raw = std::fs::read_to_string(work.join(name)).expect(name);
     serde_json::from_str::<Value>(&raw)
-        .expect("requests.json is JSON")
+        .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
         .as_array()
         .expect("an array")
         .clone()
 }
+
+const SUBSCRIPTION: &str = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
 
 fn describe(o: &Output) -> String {
     format!(
@@ -174,6 +183,62 @@ fn plan_in_a_pull_request_authenticates_with_oidc_and_writes_the_comment() {
             .any(|r| r["path"] == "/metadata/identity/oauth2/token"),
         "{reqs:#?}"
     );
+
+    // The audit section, after the plan: the subscription's coverage as the base branch left
+    // it (the pull request's WDATP setting is planned, not applied, so it is still missing).
+    let plan_at = comment.find("```terraform").unwrap();
+    let audit_at = comment
+        .find("<!-- defender-audit -->")
+        .unwrap_or_else(|| panic!("no audit section: {comment}"));
+    assert!(audit_at > plan_at, "{comment}");
+    let audit = &comment[audit_at..];
+    assert!(audit.contains("### Defender for Cloud coverage"), "{audit}");
+    assert!(
+        audit.contains(&format!("| `{SUBSCRIPTION}` |")),
+        "a matrix row for the subscription: {audit}"
+    );
+    for (rule, public) in [
+        (
+            "DFC-SETTING-WDATP",
+            "securitycenter-settings-WDATP-integration-disabled",
+        ),
+        ("DFC-PLAN-VIRTUALMACHINES", "CKV_AZURE_55"),
+        ("DFC-CONTACT-MISSING", "CKV_AZURE_131"),
+    ] {
+        let line = audit
+            .lines()
+            .find(|l| l.contains(&format!("`{rule}`")))
+            .unwrap_or_else(|| panic!("{rule} in {audit}"));
+        assert!(line.contains(public), "{line}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(work.join("audit.md"))
+            .unwrap()
+            .trim(),
+        {
+            let end = audit.find("\n_scripts/pr-plan.sh").unwrap_or(audit.len());
+            audit[..end].trim()
+        }
+    );
+    // The audit authenticated the same way (OIDC) and only read.
+    let audit_reqs = log(&work, "audit-requests.json");
+    assert!(
+        audit_reqs.iter().any(|r| r["path"] == "/_oidc/github"),
+        "{audit_reqs:#?}"
+    );
+    let arm: Vec<&Value> = audit_reqs
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/subscriptions/") || p.starts_with("/providers/"))
+        })
+        .collect();
+    assert!(arm.len() >= 6, "{audit_reqs:#?}");
+    for r in &arm {
+        assert_eq!(r["method"], "GET", "the audit reads only: {r}");
+        assert_eq!(r["status"], 200, "{r}");
+    }
 }
 
 #[test]
@@ -203,6 +268,18 @@ fn without_the_runners_request_token_the_plan_fails_and_the_comment_says_so() {
     assert!(
         comment.to_ascii_lowercase().contains("oidc"),
         "the error names the OIDC settings: {comment}"
+    );
+    // The audit cannot authenticate either, and says so instead of reporting nothing.
+    assert!(
+        comment.contains("**Defender for Cloud audit failed.**"),
+        "{comment}"
+    );
+    let audit_reqs = log(&work, "audit-requests.json");
+    assert!(
+        !audit_reqs.iter().any(|r| r["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/subscriptions/"))),
+        "{audit_reqs:#?}"
     );
     // No secret was used instead: no token was issued, no ARM request was sent.
     let reqs = requests(&work);

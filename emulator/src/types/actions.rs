@@ -3,7 +3,7 @@
 //! last segment names the action. The generic checks (token, api-version of the resource's
 //! type, scope) run first; an action a type does not have is a 404 like any unknown type.
 
-use super::{HandlerFuture, ResourceRef, TypeSpec, remediations};
+use super::{HandlerFuture, ResourceRef, TypeSpec, policy_states, remediations};
 use crate::state::EmulatorState;
 
 /// What an action handler sees.
@@ -32,6 +32,11 @@ pub static ACTIONS: &[(&TypeSpec, &str, ActionHandler)] = &[
         &remediations::SPEC,
         "listDeployments",
         remediations::list_deployments,
+    ),
+    (
+        &policy_states::SPEC,
+        "triggerEvaluation",
+        policy_states::trigger_evaluation,
     ),
 ];
 

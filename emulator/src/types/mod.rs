@@ -22,6 +22,7 @@ pub mod auto_provisioning_settings;
 pub mod log_analytics_workspaces;
 pub mod policy_assignments;
 pub mod policy_definitions;
+pub mod policy_states;
 pub mod pricings;
 pub mod remediations;
 pub mod role_assignments;
@@ -55,6 +56,8 @@ pub static TYPES: &[&TypeSpec] = &[
     &solutions::SPEC,
     &sentinel_onboarding_states::SPEC,
     &sentinel_data_connectors::SPEC,
+    &policy_states::SPEC,
+    &policy_states::OPERATION_RESULTS,
 ];
 
 /// Types that answer their requests themselves, after the generic checks (token,
@@ -95,6 +98,10 @@ pub static HANDLERS: &[(&TypeSpec, Handler)] = &[
     (
         &sentinel_data_connectors::SPEC,
         sentinel_data_connectors::handle,
+    ),
+    (
+        &policy_states::OPERATION_RESULTS,
+        policy_states::handle_operation_result,
     ),
 ];
 

@@ -44,6 +44,18 @@ type Bytes = Arc<Vec<u8>>;
 pub const USER_AGENT_PRODUCT: &str =
     concat!("terraform-provider-defender/", env!("CARGO_PKG_VERSION"));
 
+tokio::task_local! {
+    /// The cancellation token of the resource operation a request runs for: the framework
+    /// cancels it when the operation's `timeouts` limit runs out.
+    static OPERATION: CancellationToken;
+}
+
+/// Runs `fut` (a resource operation) so that every ARM request in it also stops, with
+/// [`ArmError::Cancelled`], when `token` is cancelled.
+pub async fn with_operation_token<F: Future>(token: CancellationToken, fut: F) -> F::Output {
+    OPERATION.scope(token, fut).await
+}
+
 /// One GUID per provider process, sent as `x-ms-correlation-request-id` on every request so ARM
 /// support can find all calls of one Terraform run (azurerm does the same).
 pub fn process_correlation_id() -> &'static str {
@@ -165,6 +177,8 @@ struct Ctx {
     deadline: Instant,
     retry_on: Option<RetryPredicate>,
     headers: HeaderMap,
+    /// Whether a POST may be sent again after an ambiguous failure (see [`post_is_idempotent`]).
+    idempotent: bool,
 }
 
 impl ArmClient {
@@ -256,6 +270,7 @@ impl ArmClient {
             operation: None,
             follow_lro: true,
             headers: HeaderMap::new(),
+            idempotent: None,
         }
     }
 
@@ -435,7 +450,8 @@ impl ArmClient {
         Ok(url)
     }
 
-    /// Runs `fut` under the operation deadline and the cancellation token.
+    /// Runs `fut` under the operation deadline and the cancellation tokens (the client's,
+    /// which StopProvider fires, and the current operation's).
     async fn guarded<T>(
         &self,
         method: &Method,
@@ -444,12 +460,18 @@ impl ArmClient {
         started: Instant,
         fut: impl Future<Output = Result<T, ArmError>>,
     ) -> Result<T, ArmError> {
-        if self.inner.cancel.is_cancelled() {
+        // The operation's own token (its `timeouts` limit), when the request runs inside
+        // `with_operation_token`; otherwise one that never fires.
+        let operation = OPERATION
+            .try_with(CancellationToken::clone)
+            .unwrap_or_default();
+        if self.inner.cancel.is_cancelled() || operation.is_cancelled() {
             return Err(ArmError::Cancelled);
         }
         tokio::select! {
             biased;
             _ = self.inner.cancel.cancelled() => Err(ArmError::Cancelled),
+            _ = operation.cancelled() => Err(ArmError::Cancelled),
             r = tokio::time::timeout_at(deadline, fut) => match r {
                 Ok(r) => r,
                 Err(_) => Err(ArmError::Timeout {
@@ -470,14 +492,47 @@ impl ArmClient {
         body: Option<&Bytes>,
     ) -> Result<ArmResponse, ArmError> {
         let mut attempt = 0u32;
+        let mut token_refreshed = false;
         loop {
             attempt += 1;
             let err = match self.attempt(ctx, method, url, body, attempt).await {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
             };
+            // ARM rejected the token itself (expired by ARM's clock, revoked, or cached past
+            // its life after a clock jump): forget the cached tokens and try once more at once
+            // with a fresh one. Once only, so a credential ARM never accepts fails promptly.
+            if !token_refreshed && token_rejected(&err) {
+                token_refreshed = true;
+                tracing::warn!(
+                    operation = %ctx.label,
+                    method = %method,
+                    url = %url,
+                    request_id = err.request_id(),
+                    code = err.code(),
+                    "ARM rejected the access token; fetching a new one and retrying once"
+                );
+                self.inner.credential.invalidate().await;
+                attempt -= 1;
+                continue;
+            }
             let by_caller = ctx.retry_on.as_ref().is_some_and(|f| f(&err));
             if !(err.is_retryable() || by_caller) {
+                return Err(err);
+            }
+            if *method == Method::POST && !by_caller && !ctx.idempotent && !unsent(&err) {
+                // An ARM action may have run even though we got no answer (connection reset
+                // after the request was written, attempt timeout, 500/502/503/504 from a
+                // gateway after the RP acted): sending it again could run it twice. Only
+                // failures that prove the request was not processed are retried for POST.
+                tracing::warn!(
+                    operation = %ctx.label,
+                    method = %method,
+                    url = %url,
+                    request_id = err.request_id(),
+                    error = %err,
+                    "not retrying ARM action: it may have run (POST is not idempotent)"
+                );
                 return Err(err);
             }
             if attempt >= self.inner.retry.max_attempts {
@@ -674,6 +729,9 @@ impl ArmClient {
             deadline,
             retry_on: req.retry_on.clone(),
             headers: req.headers.clone(),
+            idempotent: req
+                .idempotent
+                .unwrap_or_else(|| req.method != Method::POST || post_is_idempotent(&req.path)),
         };
         let method = req.method.clone();
         let shown = url.clone();
@@ -884,16 +942,10 @@ impl ArmClient {
                 request_id: r.request_id.clone(),
                 message,
             };
-            match r.body.get("value") {
-                Some(Value::Array(v)) => items.extend(v.iter().cloned()),
-                None | Some(Value::Null) => {}
-                Some(_) => return Err(bad("`value` is not an array".into())),
-            }
-            let next = match r.body.get("nextLink") {
-                None | Some(Value::Null) => return Ok(items),
-                Some(Value::String(s)) if s.trim().is_empty() => return Ok(items),
-                Some(Value::String(s)) => s.clone(),
-                Some(_) => return Err(bad("`nextLink` is not a string".into())),
+            let (page_items, next) = parse_page(&r.body).map_err(bad)?;
+            items.extend(page_items);
+            let Some(next) = next else {
+                return Ok(items);
             };
             let mut next_url = self.resolve_server_url(&next, method, &url)?;
             // Some RPs drop api-version from nextLink; ARM then rejects the request with
@@ -918,6 +970,86 @@ impl ArmClient {
             request_id: None,
             message: format!("more than {MAX_PAGES} pages"),
         })
+    }
+}
+
+/// One page of a list (arm-api.md §13.5): its `value` items and the `nextLink` to follow, if
+/// any (absent, null or blank = last page). A body without `value` is an empty page.
+pub(crate) fn parse_page(body: &Value) -> Result<(Vec<Value>, Option<String>), String> {
+    let items = match body.get("value") {
+        Some(Value::Array(v)) => v.clone(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err("`value` is not an array".into()),
+    };
+    let next = match body.get("nextLink") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err("`nextLink` is not a string".into()),
+    };
+    Ok((items, next))
+}
+
+/// Entry points for the fuzz targets (`provider/fuzz`) and their stable-toolchain runs: the
+/// parsers ARM's answers go through, callable without a server. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// The error a non-2xx answer with this status, these headers and this body becomes.
+    pub fn error_from_answer(status: u16, headers: &[(String, String)], body: &[u8]) -> ArmError {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                h.append(k, v);
+            }
+        }
+        let url = Url::parse("https://management.azure.com/x").expect("static URL");
+        status_error(
+            &Method::GET,
+            &url,
+            status,
+            &h,
+            body,
+            Some("rid".into()),
+            None,
+        )
+    }
+
+    /// `Retry-After` and the lowest `x-ms-ratelimit-remaining-*` of these headers.
+    pub fn retry_headers(
+        headers: &[(String, String)],
+    ) -> (Option<Duration>, Option<(String, u64)>) {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                h.append(k, v);
+            }
+        }
+        (retry_after(&h), ratelimit_remaining(&h))
+    }
+
+    /// A list page: items and nextLink, or why it is not one.
+    pub fn page(body: &Value) -> Result<(Vec<Value>, Option<String>), String> {
+        parse_page(body)
+    }
+
+    /// What a long-running operation's status body says: the resource's
+    /// `provisioningState`, whether that is terminal, and the `(code, message)` of `error`.
+    pub fn lro_status(body: &Value) -> (Option<String>, bool, Option<String>, String) {
+        let state = provisioning_state(body).or_else(|| {
+            body.get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        let terminal = state.as_deref().is_some_and(is_terminal);
+        let (code, message, _) = error_of(body.get("error").or(body.pointer("/properties/error")));
+        (state, terminal, code, message)
+    }
+
+    /// A body as TRACE logs show it.
+    pub fn redact(bytes: &[u8]) -> String {
+        redact_body(bytes)
     }
 }
 
@@ -947,6 +1079,7 @@ pub struct RequestBuilder {
     operation: Option<String>,
     follow_lro: bool,
     headers: HeaderMap,
+    idempotent: Option<bool>,
 }
 
 impl fmt::Debug for RequestBuilder {
@@ -1008,6 +1141,15 @@ impl RequestBuilder {
         self
     }
 
+    /// Declares whether sending the request twice is harmless. Only matters for `POST`
+    /// (GET/PUT/PATCH/DELETE are idempotent in ARM): by default a POST is retried after an
+    /// ambiguous failure (no answer, attempt timeout, 5xx) only when its action is one
+    /// [`post_is_idempotent`] knows; always after a 429 or a connection that never opened.
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = Some(yes);
+        self
+    }
+
     /// An extra request header (e.g. `If-Match`).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.insert(name, value);
@@ -1044,6 +1186,40 @@ impl RequestBuilder {
             _ => Err(ArmError::InvalidRequest("unexpected outcome".into())),
         }
     }
+}
+
+/// ARM actions (`POST {resource}/{action}`) that are safe to send twice: the read-only `list*`
+/// actions (`listDeployments`, `listKeys`, ...: they change nothing) and `cancel` (a second
+/// cancel of a remediation answers the same cancelled task; arm-api.md §10). Anything else —
+/// e.g. a deployment, `regenerateKey`, `triggerEvaluation` — might run twice.
+pub fn post_is_idempotent(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let action = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let lower = action.to_ascii_lowercase();
+    lower.starts_with("list") || lower == "cancel"
+}
+
+/// Whether the failure proves ARM did not process the request: a 429 (ARM drops throttled
+/// requests unprocessed, arm-api.md §13.3), a connection that never opened, or no token.
+fn unsent(err: &ArmError) -> bool {
+    match err {
+        ArmError::Status { status, .. } => *status == 429,
+        ArmError::Transport { source, .. } => source.is_connect(),
+        ArmError::Auth(_) => true,
+        _ => false,
+    }
+}
+
+/// A 401 saying the token itself is bad: `ExpiredAuthenticationToken`,
+/// `InvalidAuthenticationToken` (ARM's codes; the emulator answers both with
+/// `WWW-Authenticate: Bearer ..., error="invalid_token"`). Not `AuthenticationFailed` (no or
+/// malformed header: a new token would not help) nor `InvalidAuthenticationTokenAudience`.
+fn token_rejected(err: &ArmError) -> bool {
+    matches!(err.status(), Some(401))
+        && matches!(
+            err.code(),
+            Some("ExpiredAuthenticationToken" | "InvalidAuthenticationToken")
+        )
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {

@@ -36,6 +36,11 @@ impl ConfigureError {
     }
 }
 
+/// Test knob: the timeout of one HTTP attempt in milliseconds (default 90 s), honoured only
+/// when the resource manager is on a loopback host (the emulator), so the fault suite can make
+/// an answer slower than the client waits without waiting 90 s. Ignored against Azure.
+pub const ATTEMPT_TIMEOUT_ENV: &str = "DEFENDER_EMULATOR_ATTEMPT_TIMEOUT_MS";
+
 /// Resolves the cloud (metadata discovery when `metadata_host` is set: the only network
 /// access), builds the credential and the client. `terraform_version` goes into the
 /// User-Agent as `Terraform/{version}`; `cancel` is StopProvider's token.
@@ -58,6 +63,14 @@ pub async fn build_client(
     );
     let mut options = ClientOptions::new(cloud, credential);
     options.cancel = cancel;
+    if options.cloud.is_loopback()
+        && let Some(ms) = std::env::var(ATTEMPT_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+    {
+        options.attempt_timeout = std::time::Duration::from_millis(ms);
+    }
     let v = terraform_version.trim();
     if !v.is_empty() {
         options.user_agent_suffix = Some(format!("Terraform/{v}"));

@@ -1325,6 +1325,10 @@ impl TokenCredential for ClientCredential {
     fn flow(&self) -> &'static str {
         self.flow
     }
+
+    fn invalidate(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.cache.clear())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1429,6 +1433,10 @@ impl TokenCredential for ManagedIdentityCredential {
 
     fn flow(&self) -> &'static str {
         "managed identity"
+    }
+
+    fn invalidate(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.cache.clear())
     }
 }
 
@@ -1549,6 +1557,10 @@ impl TokenCredential for AzureCliCredential {
 
     fn flow(&self) -> &'static str {
         "Azure CLI"
+    }
+
+    fn invalidate(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.cache.clear())
     }
 }
 

@@ -110,6 +110,15 @@ pub trait TokenCredential: Send + Sync + fmt::Debug {
 
     /// The flow in words (`client secret`, `managed identity`, ...), for logs and errors.
     fn flow(&self) -> &'static str;
+
+    /// Forgets cached tokens: ARM rejected one as expired or invalid (401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`, code `ExpiredAuthenticationToken` or
+    /// `InvalidAuthenticationToken`; arm-api.md §13.2), e.g. after clock skew or a revoked
+    /// token, so the next [`TokenCredential::get_token`] fetches a new one. No-op by default
+    /// (credentials without a cache).
+    fn invalidate(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// How long before expiry a cached token is replaced (the Azure SDKs' 5 minutes).

@@ -6,12 +6,20 @@
 //! (the terraform-plugin-framework shape: a small core plus capability traits). Data sources
 //! implement [`DataSource`], functions [`Function`], the provider itself [`ProviderDef`].
 //!
+//! Terraform 1.14+ capabilities: a resource opts into a resource identity with [`Identity`]
+//! (`import { identity = { … } }`, identity in read/plan/apply), into `terraform query` with
+//! [`ListResource`] (a `list` block lists what exists, with identities and full objects for
+//! `-generate-config-out`); [`Action`]s are `action` blocks run by `terraform apply -invoke`
+//! or an `action_trigger`, reporting progress while they run.
+//!
 //! Plan logic is pure and offline: validation, defaults, requires-replace and unknowns are
 //! worked out here from the schema; resources only add what is theirs.
 
+mod capabilities;
 pub mod convert;
 mod registry;
 pub mod schema;
+pub mod timeouts;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -23,9 +31,12 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::protocol::diag::{AttrPath, Diagnostic, Diagnostics, Severity};
 pub use crate::protocol::value::{Type, Value};
+pub use capabilities::{
+    ActionEntry, ActionEvent, ErasedAction, ErasedListResource, ListEvent, ListResourceEntry,
+};
 pub use registry::{
     DataSourceEntry, ErasedDataSource, ErasedFunction, ErasedProvider, ErasedResource,
-    FunctionEntry, MoveSource, PlanOutcome, ProviderEntry, Registry, ResourceEntry,
+    FunctionEntry, IdentitySchema, MoveSource, PlanOutcome, ProviderEntry, Registry, ResourceEntry,
 };
 pub use schema::{AttrType, Attribute, Nesting, Schema};
 
@@ -67,6 +78,19 @@ impl Ctx {
     /// The configured provider, when there is one (plan may run unconfigured).
     pub fn provider_opt(&self) -> Option<&ProviderData> {
         self.data.as_deref()
+    }
+
+    /// A context for one operation under its own limit: its token is a child of this one
+    /// (StopProvider still cancels it), and cancelling it stops only this operation.
+    pub fn for_operation(&self) -> (Ctx, CancellationToken) {
+        let token = self.cancel.child_token();
+        (
+            Ctx {
+                data: self.data.clone(),
+                cancel: token.clone(),
+            },
+            token,
+        )
     }
 }
 
@@ -156,6 +180,9 @@ pub trait Resource: Send + Sync + 'static {
     const TYPE_NAME: &'static str;
     /// Schema version stored in state; bump with an [`UpgradeState`] implementation.
     const SCHEMA_VERSION: i64 = 0;
+    /// Limits of each operation when the `timeouts` block sets none (the block itself is the
+    /// framework's: see [`timeouts`]).
+    const DEFAULT_TIMEOUTS: timeouts::DefaultTimeouts = timeouts::DefaultTimeouts::STANDARD;
 
     /// Offline checks of a configuration. Unknown values read as `None`.
     fn validate(&self, _config: &Config<'_, Self::Model>, _diags: &mut Diagnostics) {}
@@ -221,6 +248,155 @@ pub trait UpgradeState: Resource {
 pub trait MoveState: Resource {
     /// `None` when the source is not a type this resource knows how to take over.
     fn move_state(&self, source: &MoveSource) -> Option<Result<Self::Model, Diagnostics>>;
+}
+
+/// Opt-in: a resource identity (protocol 6.9+). Terraform stores it beside the state, shows it
+/// in `terraform query`, and imports by it: `import { to = …, identity = { … } }`.
+///
+/// The identity model is a flat serde struct (strings); its doc comments describe the
+/// attributes, required fields are required for import and `Option` fields optional (the
+/// resource fills them in, e.g. the provider's subscription).
+pub trait Identity: Import {
+    type Identity: Model;
+    /// Version of the identity schema; bump with [`Identity::upgrade_identity`].
+    const IDENTITY_VERSION: i64 = 0;
+
+    /// The identity of a state or planned state; `None` while a part is not known yet. It must
+    /// be canonical (the same spelling however the configuration spells it), so plan, apply
+    /// and read agree.
+    fn identity(&self, state: &Self::Model) -> Option<Self::Identity>;
+
+    /// The import ID an identity names (then [`Import::import`] builds the state). Optional
+    /// parts take their defaults here.
+    fn import_id(&self, ctx: &Ctx, identity: &Self::Identity) -> Result<String, Diagnostics>;
+
+    /// Rewrites identity JSON of an older `version` into the current shape.
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        _identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostic::error(
+            "Unsupported identity version",
+            format!(
+                "{} cannot upgrade identity data from version {version}.",
+                Self::TYPE_NAME
+            ),
+        )
+        .into())
+    }
+}
+
+/// One resource a list found: what `terraform query` shows (`display_name`) and the state
+/// `-generate-config-out` writes configuration from (and whose identity the import block
+/// gets). The state must be what [`Import::import`] builds for the same resource, so the
+/// generated configuration plans empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed<M> {
+    pub display_name: String,
+    pub state: M,
+}
+
+/// Where a list sends what it finds, as it finds it.
+pub struct ListSink<M> {
+    tx: tokio::sync::mpsc::Sender<Listed<M>>,
+    remaining: std::sync::atomic::AtomicI64,
+}
+
+impl<M> ListSink<M> {
+    pub(crate) fn new(tx: tokio::sync::mpsc::Sender<Listed<M>>, limit: i64) -> Self {
+        ListSink {
+            tx,
+            remaining: std::sync::atomic::AtomicI64::new(limit),
+        }
+    }
+
+    /// Sends one result; false once Terraform wants no more (its `limit`, or it hung up), so
+    /// the list can stop reading ARM.
+    pub async fn send(&self, display_name: impl Into<String>, state: M) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.remaining.load(Ordering::SeqCst) <= 0 {
+            return false;
+        }
+        let item = Listed {
+            display_name: display_name.into(),
+            state,
+        };
+        if self.tx.send(item).await.is_err() {
+            return false;
+        }
+        self.remaining.fetch_sub(1, Ordering::SeqCst) > 1
+    }
+}
+
+/// Opt-in: `terraform query` (protocol 6.10 ListResource). The list resource has the managed
+/// resource's type name; its configuration (the `config` block of a `list` block) is
+/// [`ListResource::ListConfig`].
+pub trait ListResource: Identity {
+    type ListConfig: Model;
+    /// What the list finds, in Markdown (the docs' description of the list resource).
+    const LIST_DESCRIPTION: &'static str;
+
+    /// Offline checks of a list configuration. Unknown values read as `None`.
+    fn validate_list(&self, _config: &Config<'_, Self::ListConfig>, _diags: &mut Diagnostics) {}
+
+    /// Lists what exists, sending each resource to `sink` as it is found (stop when `send`
+    /// answers false). An error ends the list with its diagnostics.
+    fn list(
+        &self,
+        ctx: &Ctx,
+        config: Self::ListConfig,
+        sink: ListSink<Self::Model>,
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send;
+}
+
+/// Progress messages of a running action; Terraform prints each as it arrives
+/// (`Action action.defender_remediate.x (triggered by CLI): <message>`).
+#[derive(Clone)]
+pub struct Progress {
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl Progress {
+    pub(crate) fn new(tx: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        Progress { tx }
+    }
+
+    pub fn report(&self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::info!(progress = %message, "action progress");
+        // Terraform gone: the action still finishes what it started.
+        let _ = self.tx.send(message);
+    }
+}
+
+/// An action (protocol 6.10): an `action "TYPE" "name" { config { … } }` block, run by
+/// `terraform apply -invoke=action.TYPE.name` or from a resource's `lifecycle { action_trigger
+/// { … } }`. Actions change nothing in state.
+pub trait Action: Send + Sync + 'static {
+    type Model: Model;
+    const TYPE_NAME: &'static str;
+
+    /// Offline checks of the `config` block. Unknown values read as `None`.
+    fn validate(&self, _config: &Config<'_, Self::Model>, _diags: &mut Diagnostics) {}
+
+    /// Checks at plan time, with the provider configured (may read ARM; must not write).
+    fn plan(
+        &self,
+        _ctx: &Ctx,
+        _config: &Config<'_, Self::Model>,
+        _diags: &mut Diagnostics,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
+    /// Runs the action, reporting progress; an error fails the apply.
+    fn invoke(
+        &self,
+        ctx: &Ctx,
+        config: Self::Model,
+        progress: Progress,
+    ) -> impl Future<Output = Result<(), Diagnostics>> + Send;
 }
 
 /// A data source.

@@ -7,10 +7,12 @@ use std::pin::Pin;
 
 use tokio_util::sync::CancellationToken;
 
+use super::capabilities::{ErasedAction, ErasedListResource};
 use super::convert::{ConvertError, from_value, json_to_value, to_value};
+use super::timeouts::{self, Limited, Operation};
 use super::{
     AttrPath, Config, Ctx, DataSource, Diagnostic, Diagnostics, Failed, Function, FunctionError,
-    Import, MoveState, Plan, ProviderDef, Resource, Schema, Signature, UpgradeState,
+    Identity, Import, MoveState, Plan, ProviderDef, Resource, Schema, Signature, UpgradeState,
 };
 use crate::protocol::value::{Type, Value};
 use crate::provider::ProviderData;
@@ -34,7 +36,47 @@ pub struct PlanOutcome {
     pub diags: Diagnostics,
 }
 
-fn convert_diag(what: &str, e: ConvertError) -> Diagnostic {
+/// A resource's identity schema: attributes from the identity model (required ones are
+/// required for import, optional ones optional) and its version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub schema: Schema,
+    pub ty: Type,
+}
+
+impl IdentitySchema {
+    pub fn of<I: schemars::JsonSchema>(version: i64) -> Result<Self, super::schema::SchemaError> {
+        let schema = Schema::of::<I>()?;
+        let ty = schema.value_type();
+        Ok(IdentitySchema {
+            version,
+            schema,
+            ty,
+        })
+    }
+
+    pub fn to_proto(&self) -> crate::protocol::tfplugin6::ResourceIdentitySchema {
+        use crate::protocol::tfplugin6::resource_identity_schema::IdentityAttribute;
+        crate::protocol::tfplugin6::ResourceIdentitySchema {
+            version: self.version,
+            identity_attributes: self
+                .schema
+                .attributes
+                .iter()
+                .map(|a| IdentityAttribute {
+                    name: a.name.clone(),
+                    r#type: a.value_type().to_json_bytes(),
+                    required_for_import: a.required,
+                    optional_for_import: !a.required,
+                    description: a.description.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn convert_diag(what: &str, e: ConvertError) -> Diagnostic {
     Diagnostic::error(
         format!("Invalid {what}"),
         format!(
@@ -72,6 +114,19 @@ pub trait ErasedResource: Send + Sync {
     fn upgrade(&self, version: i64, raw_json: &[u8]) -> (Value, Diagnostics);
     fn move_from(&self, source: &MoveSource) -> Option<(Value, Diagnostics)>;
     fn supports_move(&self) -> bool;
+    /// The identity schema, for resources with an [`Identity`].
+    fn identity_schema(&self) -> Option<&IdentitySchema>;
+    /// The identity of a state or planned state (a value of the identity type); `None` without
+    /// an identity capability, for a null state, or while a part is unknown.
+    fn identity_of(&self, state: &Value) -> Option<Value>;
+    /// `import { identity = { … } }`: the state for an identity value.
+    fn import_identity<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        identity: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)>;
+    /// UpgradeResourceIdentity: identity JSON of `version` as a value of the current type.
+    fn upgrade_identity(&self, version: i64, raw_json: &[u8]) -> (Value, Diagnostics);
 }
 
 type ImportFn<R> = for<'a> fn(
@@ -82,6 +137,14 @@ type ImportFn<R> = for<'a> fn(
 type UpgradeFn<R> = fn(&R, i64, serde_json::Value) -> Result<serde_json::Value, Diagnostics>;
 type MoveFn<R> = fn(&R, &MoveSource) -> Option<Result<<R as Resource>::Model, Diagnostics>>;
 
+/// What an [`Identity`] gives the registry, type-erased (identity models travel as JSON).
+struct IdentityCap<R: Resource> {
+    schema: IdentitySchema,
+    identity: fn(&R, &<R as Resource>::Model) -> Option<serde_json::Value>,
+    import_id: fn(&R, &Ctx, serde_json::Value) -> Result<String, Diagnostics>,
+    upgrade: UpgradeFn<R>,
+}
+
 /// A typed resource with the capabilities it opted into.
 pub struct ResourceEntry<R: Resource> {
     resource: R,
@@ -90,6 +153,7 @@ pub struct ResourceEntry<R: Resource> {
     import: Option<ImportFn<R>>,
     upgrade: Option<UpgradeFn<R>>,
     move_state: Option<MoveFn<R>>,
+    identity: Option<IdentityCap<R>>,
 }
 
 fn import_thunk<'a, R: Import>(
@@ -104,9 +168,7 @@ impl<R: Resource> ResourceEntry<R> {
     /// Wraps a resource. Panics on a schema that cannot be derived: a programming error that
     /// the registry's tests catch.
     pub fn new(resource: R) -> Self {
-        let schema = Schema::of::<R::Model>()
-            .unwrap_or_else(|e| panic!("{}: {e}", R::TYPE_NAME))
-            .with_version(R::SCHEMA_VERSION);
+        let schema = resource_schema::<R>();
         let ty = schema.value_type();
         ResourceEntry {
             resource,
@@ -115,7 +177,32 @@ impl<R: Resource> ResourceEntry<R> {
             import: None,
             upgrade: None,
             move_state: None,
+            identity: None,
         }
+    }
+
+    /// Declares the resource's identity (and makes it importable, which identity needs).
+    pub fn with_identity(mut self) -> Self
+    where
+        R: Identity,
+    {
+        let schema = IdentitySchema::of::<R::Identity>(R::IDENTITY_VERSION)
+            .unwrap_or_else(|e| panic!("{} identity: {e}", R::TYPE_NAME));
+        self.identity = Some(IdentityCap {
+            schema,
+            identity: |r, m| r.identity(m).and_then(|i| serde_json::to_value(i).ok()),
+            import_id: |r, ctx, json| {
+                let identity: R::Identity = serde_json::from_value(json).map_err(|e| {
+                    Diagnostics::from(Diagnostic::error(
+                        "Invalid identity",
+                        format!("The import identity of {}: {e}", R::TYPE_NAME),
+                    ))
+                })?;
+                r.import_id(ctx, &identity)
+            },
+            upgrade: |r, v, json| r.upgrade_identity(v, json),
+        });
+        self.importable()
     }
 
     pub fn importable(mut self) -> Self
@@ -163,6 +250,7 @@ impl<R: Resource> ResourceEntry<R> {
     }
 
     fn typed_validate(&self, config: &Value, diags: &mut Diagnostics) {
+        timeouts::validate(config, diags);
         // A configuration with unknown required values may not decode; the final plan at
         // apply time validates again once they are known.
         if let Ok(model) = self.decode(config) {
@@ -171,11 +259,21 @@ impl<R: Resource> ResourceEntry<R> {
         }
     }
 
-    fn failed_state(&self, f: Failed<R::Model>, fallback: Value) -> (Value, Diagnostics) {
+    /// The state after a failure: the partial state the resource kept (with the `timeouts`
+    /// block of `carry`), else `fallback`.
+    fn failed_state(
+        &self,
+        f: Failed<R::Model>,
+        fallback: Value,
+        carry: &Value,
+    ) -> (Value, Diagnostics) {
         let mut diags = f.diags;
         let state = match f.partial {
             Some(m) => match self.encode(&m) {
-                Ok(v) => v,
+                Ok(mut v) => {
+                    carry_timeouts(&mut v, carry);
+                    v
+                }
                 Err(d) => {
                     diags.extend(d);
                     fallback
@@ -299,22 +397,65 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
                     Ok(m) => m,
                     Err(e) => return (prior, convert_diag("prior state", e).into()),
                 };
-                return match self.resource.delete(ctx, state).await {
-                    Ok(()) => (Value::Null, Diagnostics::new()),
-                    Err(f) => self.failed_state(f, prior),
+                let limit = timeouts::limit(&prior, Operation::Delete, &R::DEFAULT_TIMEOUTS);
+                let (op_ctx, token) = ctx.for_operation();
+                return match timeouts::run(limit, &token, self.resource.delete(&op_ctx, state))
+                    .await
+                {
+                    Limited::Done(Ok(())) | Limited::TimedOut(Ok(())) => {
+                        (Value::Null, Diagnostics::new())
+                    }
+                    Limited::Done(Err(f)) => self.failed_state(f, prior.clone(), &prior),
+                    Limited::TimedOut(Err(f)) => {
+                        let (v, mut d) = self.failed_state(f, prior.clone(), &prior);
+                        d.push(timeouts::timed_out(
+                            R::TYPE_NAME,
+                            Operation::Delete,
+                            limit,
+                            true,
+                        ));
+                        (v, d)
+                    }
+                    Limited::Abandoned => (
+                        prior,
+                        timeouts::timed_out(R::TYPE_NAME, Operation::Delete, limit, true).into(),
+                    ),
                 };
             }
             let planned_m = match self.decode(&planned) {
                 Ok(m) => m,
                 Err(e) => return (prior, convert_diag("planned state", e).into()),
             };
-            let result = if prior.is_null() {
-                self.resource.create(ctx, planned_m).await
+            let op = if prior.is_null() {
+                Operation::Create
             } else {
-                match self.decode(&prior) {
-                    Ok(prior_m) => self.resource.update(ctx, prior_m, planned_m).await,
-                    Err(e) => return (prior, convert_diag("prior state", e).into()),
+                Operation::Update
+            };
+            let limit = timeouts::limit(&planned, op, &R::DEFAULT_TIMEOUTS);
+            let (op_ctx, token) = ctx.for_operation();
+            let run = async {
+                if prior.is_null() {
+                    Ok(self.resource.create(&op_ctx, planned_m).await)
+                } else {
+                    match self.decode(&prior) {
+                        Ok(prior_m) => Ok(self.resource.update(&op_ctx, prior_m, planned_m).await),
+                        Err(e) => Err(convert_diag("prior state", e)),
+                    }
                 }
+            };
+            let (result, timed_out) = match timeouts::run(limit, &token, run).await {
+                Limited::Done(r) => (r, false),
+                Limited::TimedOut(r) => (r, true),
+                Limited::Abandoned => {
+                    return (
+                        prior.clone(),
+                        timeouts::timed_out(R::TYPE_NAME, op, limit, !prior.is_null()).into(),
+                    );
+                }
+            };
+            let result = match result {
+                Ok(r) => r,
+                Err(d) => return (prior, d.into()),
             };
             match result {
                 Ok(m) => match self.encode(&m) {
@@ -324,7 +465,13 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
                     }
                     Err(d) => (prior, d),
                 },
-                Err(f) => self.failed_state(f, prior),
+                Err(f) => {
+                    let (v, mut d) = self.failed_state(f, prior, &planned);
+                    if timed_out {
+                        d.push(timeouts::timed_out(R::TYPE_NAME, op, limit, !v.is_null()));
+                    }
+                    (v, d)
+                }
             }
         })
     }
@@ -335,13 +482,38 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
                 Ok(m) => m,
                 Err(e) => return (current, convert_diag("state", e).into()),
             };
-            match self.resource.read(ctx, state).await {
+            let limit = timeouts::limit(&current, Operation::Read, &R::DEFAULT_TIMEOUTS);
+            let (op_ctx, token) = ctx.for_operation();
+            let (result, timed_out) =
+                match timeouts::run(limit, &token, self.resource.read(&op_ctx, state)).await {
+                    Limited::Done(r) => (r, false),
+                    Limited::TimedOut(r) => (r, true),
+                    Limited::Abandoned => {
+                        let d = timeouts::timed_out(R::TYPE_NAME, Operation::Read, limit, true);
+                        return (current, d.into());
+                    }
+                };
+            match result {
                 Ok(Some(m)) => match self.encode(&m) {
-                    Ok(v) => (v, Diagnostics::new()),
+                    Ok(mut v) => {
+                        carry_timeouts(&mut v, &current);
+                        (v, Diagnostics::new())
+                    }
                     Err(d) => (current, d),
                 },
                 Ok(None) => (Value::Null, Diagnostics::new()),
-                Err(f) => self.failed_state(f, current),
+                Err(f) => {
+                    let (v, mut d) = self.failed_state(f, current.clone(), &current);
+                    if timed_out {
+                        d.push(timeouts::timed_out(
+                            R::TYPE_NAME,
+                            Operation::Read,
+                            limit,
+                            true,
+                        ));
+                    }
+                    (v, d)
+                }
             }
         })
     }
@@ -424,6 +596,131 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
 
     fn supports_move(&self) -> bool {
         self.move_state.is_some()
+    }
+
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        self.identity.as_ref().map(|c| &c.schema)
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        let cap = self.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let model = self.decode(state).ok()?;
+        let json = (cap.identity)(&self.resource, &model)?;
+        let v = json_to_value(&json, &cap.schema.ty).ok()?;
+        // Every part must be known and set: an identity with holes is no identity yet.
+        let complete = match &v {
+            Value::Object(m) => cap
+                .schema
+                .schema
+                .attributes
+                .iter()
+                .filter(|a| a.required)
+                .all(|a| m.get(&a.name).is_some_and(|x| !x.is_null())),
+            _ => false,
+        };
+        complete.then_some(v)
+    }
+
+    fn import_identity<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        identity: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(async move {
+            let Some(cap) = self.identity.as_ref() else {
+                return (
+                    Value::Null,
+                    Diagnostic::error(
+                        "Import by identity not supported",
+                        format!(
+                            "{} has no resource identity; import it by ID.",
+                            R::TYPE_NAME
+                        ),
+                    )
+                    .into(),
+                );
+            };
+            let json = super::convert::value_to_json(&identity, &cap.schema.ty);
+            let id = match (cap.import_id)(&self.resource, ctx, json) {
+                Ok(id) => id,
+                Err(d) => return (Value::Null, d),
+            };
+            self.import(ctx, &id).await
+        })
+    }
+
+    fn upgrade_identity(&self, version: i64, raw_json: &[u8]) -> (Value, Diagnostics) {
+        use crate::protocol::value::decode_state_json;
+        let fail = |summary: &str, detail: String| {
+            (Value::Null, Diagnostic::error(summary, detail).into())
+        };
+        let Some(cap) = self.identity.as_ref() else {
+            return fail(
+                "No resource identity",
+                format!("{} has no resource identity.", R::TYPE_NAME),
+            );
+        };
+        if version > cap.schema.version {
+            return fail(
+                "Identity from a newer provider",
+                format!(
+                    "The identity of this {} was written by identity version {version}, newer \
+                     than this provider's {}. Upgrade the provider.",
+                    R::TYPE_NAME,
+                    cap.schema.version
+                ),
+            );
+        }
+        let bytes = if version < cap.schema.version {
+            let json = match serde_json::from_slice(raw_json) {
+                Ok(j) => j,
+                Err(e) => return fail("Invalid identity", e.to_string()),
+            };
+            match (cap.upgrade)(&self.resource, version, json) {
+                Ok(j) => j.to_string().into_bytes(),
+                Err(d) => return (Value::Null, d),
+            }
+        } else {
+            raw_json.to_vec()
+        };
+        match decode_state_json(&bytes, &cap.schema.ty) {
+            Ok(v) => (v, Diagnostics::new()),
+            Err(e) => fail("Invalid identity", e.to_string()),
+        }
+    }
+}
+
+/// A resource's schema: its model's, plus the framework's `timeouts` block.
+///
+/// The model is decoded from and encoded to the whole value: serde ignores the extra
+/// `timeouts` key and encoding fills it with null; the registry carries the configured block
+/// from config to plan to state.
+pub(crate) fn resource_schema<R: Resource>() -> Schema {
+    let mut schema = Schema::of::<R::Model>()
+        .unwrap_or_else(|e| panic!("{}: {e}", R::TYPE_NAME))
+        .with_version(R::SCHEMA_VERSION);
+    assert!(
+        schema.attribute(timeouts::ATTRIBUTE).is_none(),
+        "{}: `timeouts` is the framework's block, not a model attribute",
+        R::TYPE_NAME
+    );
+    schema
+        .attributes
+        .push(timeouts::attribute(&R::DEFAULT_TIMEOUTS));
+    schema
+}
+
+/// The configured `timeouts` block is Terraform's business, not Azure's: it goes from
+/// `from` (plan or prior state) to the new state unchanged.
+fn carry_timeouts(v: &mut Value, from: &Value) {
+    if let (Some(slot), Some(t)) = (
+        v.attr_mut(timeouts::ATTRIBUTE),
+        from.attr(timeouts::ATTRIBUTE),
+    ) {
+        *slot = t.clone();
     }
 }
 
@@ -615,6 +912,8 @@ pub struct Registry {
     pub resources: BTreeMap<&'static str, Box<dyn ErasedResource>>,
     pub data_sources: BTreeMap<&'static str, Box<dyn ErasedDataSource>>,
     pub functions: BTreeMap<&'static str, Box<dyn ErasedFunction>>,
+    pub list_resources: BTreeMap<&'static str, Box<dyn ErasedListResource>>,
+    pub actions: BTreeMap<&'static str, Box<dyn ErasedAction>>,
 }
 
 impl Registry {
@@ -624,7 +923,29 @@ impl Registry {
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
             functions: BTreeMap::new(),
+            list_resources: BTreeMap::new(),
+            actions: BTreeMap::new(),
         }
+    }
+
+    /// A list resource for `terraform query`; its managed resource (same type name) must be
+    /// registered with an identity (Terraform requires one).
+    pub fn list_resource(mut self, l: impl ErasedListResource + 'static) -> Self {
+        let name = l.type_name();
+        assert!(
+            self.list_resources.insert(name, Box::new(l)).is_none(),
+            "duplicate list resource {name}"
+        );
+        self
+    }
+
+    pub fn action(mut self, a: impl ErasedAction + 'static) -> Self {
+        let name = a.type_name();
+        assert!(
+            self.actions.insert(name, Box::new(a)).is_none(),
+            "duplicate action {name}"
+        );
+        self
     }
 
     pub fn resource(mut self, r: impl ErasedResource + 'static) -> Self {

@@ -12,7 +12,8 @@
 //! Marks: `computed` (alone: computed-only), `optional` + `computed` (optional+computed),
 //! `sensitive`, `write_only`, `requires_replace`. Without marks a field is required unless it
 //! is an `Option` (or has a serde default). Nested structs become nested attributes
-//! (protocol 6 `nested_type`), never blocks.
+//! (protocol 6 `nested_type`), never blocks; the one block is the framework's own `timeouts`
+//! (see `timeouts.rs`).
 
 use std::collections::BTreeSet;
 
@@ -53,6 +54,10 @@ pub struct Attribute {
     pub deprecation: Option<String>,
     /// Allowed string values, from a Rust enum (used by docs and validation).
     pub allowed: Vec<String>,
+    /// Served as a nested block rather than an attribute: only the framework's `timeouts`
+    /// (azurerm users write `timeouts { … }`, block syntax). Same value shape as a single
+    /// nested attribute: an object, or null when the block is absent.
+    pub block: bool,
 }
 
 /// A resource, data source or provider schema.
@@ -72,6 +77,36 @@ pub struct SchemaError {
 }
 
 impl Attribute {
+    /// This (single nested) attribute served as a nested block.
+    pub fn as_block(mut self) -> Self {
+        debug_assert!(matches!(self.ty, AttrType::Nested(Nesting::Single, _)));
+        self.block = true;
+        self
+    }
+
+    /// The nested block of a single nested attribute marked [`Attribute::block`].
+    fn to_block_proto(&self) -> pb::schema::NestedBlock {
+        let attributes = match &self.ty {
+            AttrType::Nested(_, attrs) => attrs.iter().map(Attribute::to_proto).collect(),
+            AttrType::Plain(_) => Vec::new(),
+        };
+        pb::schema::NestedBlock {
+            type_name: self.name.clone(),
+            block: Some(pb::schema::Block {
+                version: 0,
+                attributes,
+                block_types: Vec::new(),
+                description: self.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecated: false,
+                deprecation_message: String::new(),
+            }),
+            nesting: pb::schema::nested_block::NestingMode::Single as i32,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
     /// The cty type of the attribute's value.
     pub fn value_type(&self) -> Type {
         match &self.ty {
@@ -175,8 +210,18 @@ impl Schema {
             version: self.version,
             block: Some(pb::schema::Block {
                 version: self.version,
-                attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
-                block_types: Vec::new(),
+                attributes: self
+                    .attributes
+                    .iter()
+                    .filter(|a| !a.block)
+                    .map(Attribute::to_proto)
+                    .collect(),
+                block_types: self
+                    .attributes
+                    .iter()
+                    .filter(|a| a.block)
+                    .map(Attribute::to_block_proto)
+                    .collect(),
                 description: self.description.clone(),
                 description_kind: pb::StringKind::Markdown as i32,
                 deprecated: false,
@@ -356,6 +401,7 @@ impl Cx<'_> {
                 requires_replace: flag("requires_replace"),
                 deprecation,
                 allowed: enum_values(resolved),
+                block: false,
             });
         }
         Ok(out)

@@ -269,3 +269,321 @@ fn moves_only_from_known_types() {
     assert_eq!(v.attr("name"), Some(&s("x")));
     assert!(e.move_from(&src("unrelated")).is_none());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Identity, list resources, actions
+
+/// A widget's identity.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+struct WidgetIdentity {
+    /// Name.
+    name: String,
+    /// Shelf; `a` when unset.
+    shelf: Option<String>,
+}
+
+impl Import for Widgets {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Widget, Diagnostics> {
+        let name = id
+            .strip_prefix("w-")
+            .ok_or_else(|| Diagnostic::error("Invalid import ID", format!("{id:?}")))?;
+        Ok(Widget {
+            id: Some(id.to_owned()),
+            name: name.to_owned(),
+            size: Some(3),
+            password: None,
+        })
+    }
+}
+
+impl Identity for Widgets {
+    type Identity = WidgetIdentity;
+    const IDENTITY_VERSION: i64 = 1;
+
+    fn identity(&self, state: &Widget) -> Option<WidgetIdentity> {
+        state.id.as_ref()?;
+        Some(WidgetIdentity {
+            name: state.name.to_ascii_lowercase(),
+            shelf: Some("a".into()),
+        })
+    }
+
+    fn import_id(&self, _ctx: &Ctx, identity: &WidgetIdentity) -> Result<String, Diagnostics> {
+        Ok(format!("w-{}", identity.name))
+    }
+
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        mut identity: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        assert_eq!(version, 0);
+        // Version 0 had no shelf.
+        identity["shelf"] = "a".into();
+        Ok(identity)
+    }
+}
+
+/// Which widgets to list.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+struct WidgetList {
+    /// How many widgets there are.
+    count: Option<i64>,
+}
+
+impl ListResource for Widgets {
+    type ListConfig = WidgetList;
+    const LIST_DESCRIPTION: &'static str = "Lists widgets.";
+
+    fn validate_list(&self, config: &Config<'_, WidgetList>, diags: &mut Diagnostics) {
+        if config.model.count.is_some_and(|c| c < 0) {
+            diags.error_at(
+                AttrPath::root("count"),
+                "Negative count",
+                "count must be >= 0",
+            );
+        }
+    }
+
+    async fn list(
+        &self,
+        _ctx: &Ctx,
+        config: WidgetList,
+        sink: ListSink<Widget>,
+    ) -> Result<(), Diagnostics> {
+        for i in 0..config.count.unwrap_or(2) {
+            let w = Widget {
+                id: Some(format!("w-n{i}")),
+                name: format!("N{i}"),
+                size: Some(i),
+                password: None,
+            };
+            if !sink.send(format!("widget {i}"), w).await {
+                return Ok(());
+            }
+        }
+        Err(Diagnostic::warning("listed all", "every widget was listed").into())
+    }
+}
+
+fn identity_entry() -> ResourceEntry<Widgets> {
+    ResourceEntry::new(Widgets {
+        fail_create: Arc::new(AtomicBool::new(false)),
+    })
+    .with_identity()
+}
+
+fn id_obj(name: &str) -> Value {
+    Value::Object(
+        [("name".to_owned(), s(name)), ("shelf".to_owned(), s("a"))]
+            .into_iter()
+            .collect(),
+    )
+}
+
+#[test]
+fn identity_schema_marks_required_and_optional_for_import() {
+    let e = identity_entry();
+    let schema = e.identity_schema().expect("identity schema");
+    assert_eq!(schema.version, 1);
+    let proto = schema.to_proto();
+    let attr = |n: &str| {
+        proto
+            .identity_attributes
+            .iter()
+            .find(|a| a.name == n)
+            .unwrap()
+            .clone()
+    };
+    assert!(attr("name").required_for_import && !attr("name").optional_for_import);
+    assert!(attr("shelf").optional_for_import && !attr("shelf").required_for_import);
+    assert_eq!(attr("shelf").description, "Shelf; `a` when unset.");
+    // Without the capability there is none.
+    assert!(entry().0.identity_schema().is_none());
+}
+
+#[tokio::test]
+async fn identity_follows_the_state_and_imports_by_identity() {
+    let e = identity_entry();
+    let state = obj(&[("id", s("w-Big")), ("name", s("Big"))]);
+    assert_eq!(e.identity_of(&state), Some(id_obj("big")), "canonical");
+    // Not known yet (no id), or no state: no identity.
+    assert_eq!(e.identity_of(&obj(&[("name", s("Big"))])), None);
+    assert_eq!(e.identity_of(&Value::Null), None);
+    let (imported, diags) = e.import_identity(&ctx(), id_obj("big")).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(imported.attr("id"), Some(&s("w-big")));
+    assert_eq!(imported.attr("name"), Some(&s("big")));
+}
+
+#[test]
+fn identity_is_upgraded_from_older_versions_and_refused_from_newer() {
+    let e = identity_entry();
+    let (v, diags) = e.upgrade_identity(0, br#"{"name":"x"}"#);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(v, id_obj("x"));
+    let (v, diags) = e.upgrade_identity(1, br#"{"name":"x","shelf":"a"}"#);
+    assert!(diags.is_empty());
+    assert_eq!(v, id_obj("x"));
+    let (_, diags) = e.upgrade_identity(2, b"{}");
+    assert!(diags.0[0].summary.contains("newer provider"), "{diags:?}");
+}
+
+async fn collect_list(
+    l: &ListResourceEntry<Widgets>,
+    config: Value,
+    include: bool,
+    limit: i64,
+) -> Vec<ListEvent> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let ctx = ctx();
+    let run = l.list(&ctx, config, include, limit, tx);
+    let collect = async {
+        let mut out = Vec::new();
+        while let Some(ev) = rx.recv().await {
+            out.push(ev);
+        }
+        out
+    };
+    let ((), events) = tokio::join!(run, collect);
+    events
+}
+
+fn list_config(count: Option<i64>) -> Value {
+    Value::Object(
+        [(
+            "count".to_owned(),
+            count.map_or(Value::Null, |c| {
+                Value::Number(crate::protocol::value::Number::Int(c))
+            }),
+        )]
+        .into_iter()
+        .collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_list_streams_identities_objects_on_request_and_final_diagnostics() {
+    let l = ListResourceEntry::new(Widgets {
+        fail_create: Arc::new(AtomicBool::new(false)),
+    });
+    assert_eq!(l.type_name(), "test_widget");
+    let events = collect_list(&l, list_config(Some(2)), true, 10).await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[0].display_name, "widget 0");
+    assert_eq!(events[0].identity, Some(id_obj("n0")));
+    let object = events[1].object.as_ref().expect("object asked for");
+    assert_eq!(object.attr("id"), Some(&s("w-n1")));
+    assert!(events[1].diags.is_empty());
+    // The list's own warning comes last, on an event without a result.
+    assert!(events[2].identity.is_none());
+    assert_eq!(events[2].diags.0[0].summary, "listed all");
+
+    // Without include_resource: identities only. A null config block means defaults.
+    let events = collect_list(&l, Value::Null, false, 10).await;
+    assert_eq!(events.len(), 3);
+    assert!(events[0].object.is_none() && events[0].identity.is_some());
+}
+
+#[tokio::test]
+async fn a_list_stops_at_the_limit_and_refuses_bad_config_before_listing() {
+    let l = ListResourceEntry::new(Widgets {
+        fail_create: Arc::new(AtomicBool::new(false)),
+    });
+    let events = collect_list(&l, list_config(Some(50)), false, 3).await;
+    assert_eq!(events.len(), 3, "stopped at the limit: {events:?}");
+    assert!(events.iter().all(|e| e.diags.is_empty()));
+
+    let diags = l.validate(&list_config(Some(-1)));
+    assert_eq!(diags.0[0].path, Some(AttrPath::root("count")));
+    let events = collect_list(&l, list_config(Some(-1)), false, 3).await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].identity.is_none() && events[0].diags.has_errors());
+}
+
+/// Counts to `to`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+struct CountConfig {
+    /// Where to stop; more than 3 fails.
+    to: i64,
+}
+
+struct Count;
+
+impl Action for Count {
+    type Model = CountConfig;
+    const TYPE_NAME: &'static str = "test_count";
+
+    fn validate(&self, config: &Config<'_, CountConfig>, diags: &mut Diagnostics) {
+        if config.model.to < 0 {
+            diags.error_at(AttrPath::root("to"), "Negative", "to must be >= 0");
+        }
+    }
+
+    async fn invoke(
+        &self,
+        _ctx: &Ctx,
+        config: CountConfig,
+        progress: Progress,
+    ) -> Result<(), Diagnostics> {
+        for i in 1..=config.to.min(3) {
+            progress.report(format!("{i}"));
+        }
+        if config.to > 3 {
+            return Err(Diagnostic::error("Too far", "counted to 3 only").into());
+        }
+        Ok(())
+    }
+}
+
+async fn invoke(a: &ActionEntry<Count>, to: i64) -> Vec<ActionEvent> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let config = Value::Object(
+        [(
+            "to".to_owned(),
+            Value::Number(crate::protocol::value::Number::Int(to)),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    a.invoke(&ctx(), config, tx).await;
+    let mut out = Vec::new();
+    while let Some(ev) = rx.recv().await {
+        out.push(ev);
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_action_reports_progress_then_completes_once() {
+    let a = ActionEntry::new(Count);
+    assert_eq!(a.type_name(), "test_count");
+    assert_eq!(
+        invoke(&a, 2).await,
+        vec![
+            ActionEvent::Progress("1".into()),
+            ActionEvent::Progress("2".into()),
+            ActionEvent::Completed(Diagnostics::new()),
+        ]
+    );
+    let failed = invoke(&a, 5).await;
+    assert_eq!(failed.len(), 4);
+    match failed.last() {
+        Some(ActionEvent::Completed(d)) => assert_eq!(d.0[0].summary, "Too far"),
+        other => panic!("{other:?}"),
+    }
+    // Invalid configuration: completed with the diagnostic, nothing run.
+    match invoke(&a, -1).await.as_slice() {
+        [ActionEvent::Completed(d)] => assert_eq!(d.0[0].path, Some(AttrPath::root("to"))),
+        other => panic!("{other:?}"),
+    }
+    let config = Value::Object(
+        [(
+            "to".to_owned(),
+            Value::Number(crate::protocol::value::Number::Int(-1)),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    assert!(a.plan(&ctx(), config).await.has_errors());
+}

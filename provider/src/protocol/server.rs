@@ -11,7 +11,9 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::tfplugin6 as pb;
 use super::tfplugin6::provider_server::Provider;
 use super::value::{Type, Value, decode_json, decode_msgpack, encode_msgpack};
-use crate::framework::{Ctx, MoveSource, Registry, Schema, Signature};
+use crate::framework::{
+    ActionEvent, Ctx, ErasedResource, ListEvent, MoveSource, Registry, Schema, Signature,
+};
 use crate::provider::ProviderData;
 
 /// The provider service: the registry plus what ConfigureProvider produced.
@@ -70,6 +72,33 @@ fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
                 format!("Encoding a value for Terraform: {e}. This is a bug in the provider."),
             )
         })
+}
+
+/// The identity of a state, encoded for Terraform; `None` for resources without an identity
+/// (or a null state).
+fn identity_data(r: &dyn ErasedResource, state: &Value) -> Option<pb::ResourceIdentityData> {
+    let schema = r.identity_schema()?;
+    let identity = r.identity_of(state)?;
+    encode(&identity, &schema.ty)
+        .ok()
+        .map(|dv| pb::ResourceIdentityData {
+            identity_data: Some(dv),
+        })
+}
+
+/// An identity Terraform sent, decoded against the resource's identity type.
+fn decode_identity(
+    r: &dyn ErasedResource,
+    data: Option<&pb::ResourceIdentityData>,
+) -> Result<Option<Value>, Diagnostic> {
+    let (Some(schema), Some(dv)) = (
+        r.identity_schema(),
+        data.and_then(|d| d.identity_data.as_ref()),
+    ) else {
+        return Ok(None);
+    };
+    let v = decode(Some(dv), &schema.ty, "identity")?;
+    Ok((!v.is_null()).then_some(v))
 }
 
 fn unknown_type(kind: &str, name: &str) -> Diagnostic {
@@ -156,6 +185,20 @@ impl Provider for ProviderService {
                     name: k.to_string(),
                 })
                 .collect(),
+            list_resources: r
+                .list_resources
+                .keys()
+                .map(|k| m::ListResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            actions: r
+                .actions
+                .keys()
+                .map(|k| m::ActionMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
         }))
     }
 
@@ -177,6 +220,23 @@ impl Provider for ProviderService {
                 .map(|(k, v)| (k.to_string(), schema_proto(v.schema())))
                 .collect(),
             functions: self.functions(),
+            list_resource_schemas: r
+                .list_resources
+                .iter()
+                .map(|(k, v)| (k.to_string(), schema_proto(v.schema())))
+                .collect(),
+            action_schemas: r
+                .actions
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        pb::ActionSchema {
+                            schema: Some(schema_proto(v.schema())),
+                        },
+                    )
+                })
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(self.server_capabilities()),
@@ -324,6 +384,10 @@ impl Provider for ProviderService {
         };
         let (state, diags) = r.read(&self.ctx(), current).await;
         resp.diagnostics = diags.to_proto();
+        resp.new_identity = identity_data(r.as_ref(), &state).or(req.current_identity);
+        if state.is_null() {
+            resp.new_identity = None;
+        }
         match encode(&state, r.value_type()) {
             Ok(dv) => resp.new_state = Some(dv),
             Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -367,6 +431,15 @@ impl Provider for ProviderService {
             .iter()
             .map(|p| p.to_proto())
             .collect();
+        // The identity is known at plan time when the planned state names the resource;
+        // otherwise the prior one stands (a replacement gets its new identity at apply).
+        resp.planned_identity = identity_data(r.as_ref(), &outcome.planned).or_else(|| {
+            if outcome.requires_replace.is_empty() {
+                req.prior_identity.clone()
+            } else {
+                None
+            }
+        });
         match encode(&outcome.planned, ty) {
             Ok(dv) => resp.planned_state = Some(dv),
             Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -404,6 +477,7 @@ impl Provider for ProviderService {
         };
         let (state, diags) = r.apply(&self.ctx(), prior, planned).await;
         resp.diagnostics = diags.to_proto();
+        resp.new_identity = identity_data(r.as_ref(), &state);
         match encode(&state, ty) {
             Ok(dv) => resp.new_state = Some(dv),
             Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -422,7 +496,18 @@ impl Provider for ProviderService {
                 .push(unknown_type("resource type", &req.type_name).to_proto());
             return Ok(Response::new(resp));
         };
-        let (state, diags) = r.import(&self.ctx(), &req.id).await;
+        // `import { identity = { … } }` sends the identity and no ID.
+        let identity = match decode_identity(r.as_ref(), req.identity.as_ref()) {
+            Ok(i) => i,
+            Err(d) => {
+                resp.diagnostics.push(d.to_proto());
+                return Ok(Response::new(resp));
+            }
+        };
+        let (state, diags) = match identity {
+            Some(identity) if req.id.is_empty() => r.import_identity(&self.ctx(), identity).await,
+            _ => r.import(&self.ctx(), &req.id).await,
+        };
         resp.diagnostics = diags.to_proto();
         if !diags.has_errors() {
             match encode(&state, r.value_type()) {
@@ -432,7 +517,7 @@ impl Provider for ProviderService {
                             type_name: req.type_name.clone(),
                             state: Some(dv),
                             private: Vec::new(),
-                            identity: None,
+                            identity: identity_data(r.as_ref(), &state),
                         })
                 }
                 Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -481,6 +566,7 @@ impl Provider for ProviderService {
             Some((value, diags)) => {
                 resp.diagnostics = diags.to_proto();
                 if !diags.has_errors() {
+                    resp.target_identity = identity_data(r.as_ref(), &value);
                     match encode(&value, r.value_type()) {
                         Ok(dv) => resp.target_state = Some(dv),
                         Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -571,6 +657,219 @@ impl Provider for ProviderService {
             },
             Err(e) => fail(e.text, e.argument),
         }
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .registry
+                .resources
+                .iter()
+                .filter_map(|(k, r)| Some((k.to_string(), r.identity_schema()?.to_proto())))
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = request.into_inner();
+        let mut resp = pb::upgrade_resource_identity::Response::default();
+        let Some(r) = self.registry.resources.get(req.type_name.as_str()) else {
+            resp.diagnostics
+                .push(unknown_type("resource type", &req.type_name).to_proto());
+            return Ok(Response::new(resp));
+        };
+        let Some(schema) = r.identity_schema() else {
+            resp.diagnostics.push(
+                Diagnostic::error(
+                    "No resource identity",
+                    format!("{} has no resource identity.", req.type_name),
+                )
+                .to_proto(),
+            );
+            return Ok(Response::new(resp));
+        };
+        let raw = req.raw_identity.map(|s| s.json).unwrap_or_default();
+        let (value, diags) = r.upgrade_identity(req.version, &raw);
+        resp.diagnostics = diags.to_proto();
+        if !diags.has_errors() {
+            match encode(&value, &schema.ty) {
+                Ok(dv) => {
+                    resp.upgraded_identity = Some(pb::ResourceIdentityData {
+                        identity_data: Some(dv),
+                    })
+                }
+                Err(d) => resp.diagnostics.push(d.to_proto()),
+            }
+        }
+        Ok(Response::new(resp))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let diags = match self.registry.list_resources.get(req.type_name.as_str()) {
+            None => unknown_type("list resource", &req.type_name).into(),
+            Some(l) => match decode(req.config.as_ref(), l.value_type(), "list configuration") {
+                Ok(v) => l.validate(&v),
+                Err(d) => d.into(),
+            },
+        };
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        use futures::StreamExt;
+        let req = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel::<ListEvent>(16);
+        let registry = self.registry.clone();
+        let ctx = self.ctx();
+        let type_name = req.type_name.clone();
+        tokio::spawn(async move {
+            let Some(l) = registry.list_resources.get(type_name.as_str()) else {
+                let _ = tx
+                    .send(ListEvent {
+                        identity: None,
+                        display_name: String::new(),
+                        object: None,
+                        diags: unknown_type("list resource", &type_name).into(),
+                    })
+                    .await;
+                return;
+            };
+            let config = match decode(req.config.as_ref(), l.value_type(), "list configuration") {
+                Ok(v) => v,
+                Err(d) => {
+                    let _ = tx
+                        .send(ListEvent {
+                            identity: None,
+                            display_name: String::new(),
+                            object: None,
+                            diags: d.into(),
+                        })
+                        .await;
+                    return;
+                }
+            };
+            l.list(&ctx, config, req.include_resource_object, req.limit, tx)
+                .await;
+        });
+        let registry = self.registry.clone();
+        let type_name = req.type_name;
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(move |ev| {
+            let mut out = pb::list_resource::Event {
+                display_name: ev.display_name,
+                diagnostic: ev.diags.to_proto(),
+                ..Default::default()
+            };
+            if let Some(l) = registry.list_resources.get(type_name.as_str()) {
+                if let Some(identity) = &ev.identity {
+                    match encode(identity, &l.identity_schema().ty) {
+                        Ok(dv) => {
+                            out.identity = Some(pb::ResourceIdentityData {
+                                identity_data: Some(dv),
+                            })
+                        }
+                        Err(d) => out.diagnostic.push(d.to_proto()),
+                    }
+                }
+                if let Some(object) = &ev.object {
+                    match encode(object, l.resource_type()) {
+                        Ok(dv) => out.resource_object = Some(dv),
+                        Err(d) => out.diagnostic.push(d.to_proto()),
+                    }
+                }
+            }
+            Ok(out)
+        });
+        Ok(Response::new(Box::pin(events)))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = request.into_inner();
+        let diags = match self.registry.actions.get(req.type_name.as_str()) {
+            None => unknown_type("action", &req.type_name).into(),
+            Some(a) => match decode(req.config.as_ref(), a.value_type(), "action configuration") {
+                Ok(v) => a.validate(&v),
+                Err(d) => d.into(),
+            },
+        };
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = request.into_inner();
+        let diags = match self.registry.actions.get(req.action_type.as_str()) {
+            None => unknown_type("action", &req.action_type).into(),
+            Some(a) => match decode(req.config.as_ref(), a.value_type(), "action configuration") {
+                Ok(v) => a.plan(&self.ctx(), v).await,
+                Err(d) => d.into(),
+            },
+        };
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: diags.to_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::invoke_action::Event>>, Status> {
+        use futures::StreamExt;
+        use pb::invoke_action::event;
+        let req = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ActionEvent>();
+        let registry = self.registry.clone();
+        let ctx = self.ctx();
+        tokio::spawn(async move {
+            let Some(a) = registry.actions.get(req.action_type.as_str()) else {
+                let _ = tx.send(ActionEvent::Completed(
+                    unknown_type("action", &req.action_type).into(),
+                ));
+                return;
+            };
+            match decode(req.config.as_ref(), a.value_type(), "action configuration") {
+                Ok(config) => a.invoke(&ctx, config, tx).await,
+                Err(d) => {
+                    let _ = tx.send(ActionEvent::Completed(d.into()));
+                }
+            }
+        });
+        let events = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(|ev| {
+            Ok(pb::invoke_action::Event {
+                r#type: Some(match ev {
+                    ActionEvent::Progress(message) => {
+                        event::Type::Progress(event::Progress { message })
+                    }
+                    ActionEvent::Completed(diags) => event::Type::Completed(event::Completed {
+                        diagnostics: diags.to_proto(),
+                    }),
+                }),
+            })
+        });
+        Ok(Response::new(Box::pin(events)))
     }
 
     async fn stop_provider(

@@ -4,7 +4,10 @@
 
 pub mod auto_provisioning;
 pub mod common;
+pub mod compliance_scan_action;
+pub mod coverage;
 pub mod default_workspace;
+pub mod discovery;
 pub mod plan;
 pub mod plan_catalog;
 pub mod plans_data;
@@ -13,6 +16,7 @@ pub mod policy_common;
 pub mod policy_definition_data;
 pub mod policy_definition_functions;
 pub mod policy_remediation;
+pub mod remediate_action;
 pub mod security_contact;
 pub mod security_event_ids;
 pub mod security_events;
@@ -24,49 +28,59 @@ pub mod workspace_setting;
 pub mod workspace_solution;
 pub mod workspace_uses;
 
-use crate::framework::{ProviderEntry, Registry, ResourceEntry};
+use crate::framework::{ActionEntry, ListResourceEntry, ProviderEntry, Registry, ResourceEntry};
 
 /// Everything the provider serves.
 pub fn registry() -> Registry {
     Registry::new(ProviderEntry::new(crate::provider::DefenderProvider))
         .resource(
             ResourceEntry::new(auto_provisioning::AutoProvisioning)
-                .importable()
+                .with_identity()
                 .movable(),
         )
-        .resource(ResourceEntry::new(setting::Setting).importable().movable())
+        .resource(
+            ResourceEntry::new(setting::Setting)
+                .with_identity()
+                .movable(),
+        )
+        .list_resource(ListResourceEntry::new(setting::Setting))
         .resource(
             ResourceEntry::new(policy_assignment::PolicyAssignment)
-                .importable()
+                .with_identity()
                 .movable(),
         )
-        .resource(ResourceEntry::new(policy_remediation::PolicyRemediation).importable())
+        .list_resource(ListResourceEntry::new(policy_assignment::PolicyAssignment))
+        .resource(ResourceEntry::new(policy_remediation::PolicyRemediation).with_identity())
         .resource(
             ResourceEntry::new(security_contact::SecurityContact)
-                .importable()
+                .with_identity()
                 .movable(),
         )
+        .list_resource(ListResourceEntry::new(security_contact::SecurityContact))
         .resource(
             ResourceEntry::new(server_vulnerability_assessment::ServerVulnerabilityAssessment)
-                .importable()
+                .with_identity()
                 .movable(),
         )
         .resource(
             ResourceEntry::new(workspace_setting::WorkspaceSetting)
-                .importable()
+                .with_identity()
                 .movable(),
         )
+        .list_resource(ListResourceEntry::new(workspace_setting::WorkspaceSetting))
         .resource(
             ResourceEntry::new(plan::DefenderPlan)
-                .importable()
+                .with_identity()
                 .movable(),
         )
+        .list_resource(ListResourceEntry::new(plan::DefenderPlan))
         .data_source(crate::framework::DataSourceEntry::new(
             plans_data::DefenderPlans,
         ))
-        .resource(ResourceEntry::new(security_events::SecurityEvents).importable())
-        .resource(ResourceEntry::new(workspace_solution::WorkspaceSolution).importable())
-        .resource(ResourceEntry::new(sentinel_connector::SentinelConnector).importable())
+        .data_source(crate::framework::DataSourceEntry::new(coverage::Coverage))
+        .resource(ResourceEntry::new(security_events::SecurityEvents).with_identity())
+        .resource(ResourceEntry::new(workspace_solution::WorkspaceSolution).with_identity())
+        .resource(ResourceEntry::new(sentinel_connector::SentinelConnector).with_identity())
         .data_source(crate::framework::DataSourceEntry::new(
             default_workspace::DefaultWorkspaceDataSource,
         ))
@@ -85,6 +99,8 @@ pub fn registry() -> Registry {
         .function(crate::framework::FunctionEntry(
             policy_definition_functions::RoleDefinitionIdsFunction,
         ))
+        .action(ActionEntry::new(remediate_action::Remediate))
+        .action(ActionEntry::new(compliance_scan_action::ComplianceScan))
 }
 
 #[cfg(test)]

@@ -1190,6 +1190,143 @@ impl MoveState for DefenderPlan {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity and list (`terraform query`)
+
+/// The identity of a `defender_plan`: `import { to = defender_plan.x, identity = { name =
+/// "VirtualMachines" } }`, or with `scope` for a resource-level pricing.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_plan_identity")]
+pub struct PlanIdentity {
+    /// The subscription (lower case). Defaults to the provider's subscription on import (or,
+    /// with `scope`, the machine's).
+    pub subscription_id: Option<String>,
+    /// The plan, e.g. `VirtualMachines` (any case on import).
+    pub name: String,
+    /// For a resource-level pricing: the machine's ARM ID. Null for a subscription's plan.
+    pub scope: Option<String>,
+}
+
+impl crate::framework::Identity for DefenderPlan {
+    type Identity = PlanIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<PlanIdentity> {
+        let name = plan_catalog::find(&state.name)?.name.to_owned();
+        let (subscription_id, scope) = match &state.scope {
+            Some(s) => {
+                let (id, sub) = parse_machine_scope(s).ok()?;
+                (sub, Some(id.to_string()))
+            }
+            None => (state.subscription_id.clone()?, None),
+        };
+        Some(PlanIdentity {
+            subscription_id: Some(super::discovery::canonical_subscription(&subscription_id)),
+            name,
+            scope,
+        })
+    }
+
+    fn import_id(&self, ctx: &Ctx, identity: &PlanIdentity) -> Result<String, Diagnostics> {
+        let name = plan_catalog::find(&identity.name).map_or(identity.name.as_str(), |p| p.name);
+        if let Some(scope) = &identity.scope {
+            let (id, _) = parse_machine_scope(scope)
+                .map_err(|e| Diagnostic::error("Invalid identity", format!("scope: {e}")))?;
+            return Ok(format!("{id}/providers/Microsoft.Security/pricings/{name}"));
+        }
+        let sub =
+            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+        Ok(PlanId::subscription(name, &sub).to_string())
+    }
+}
+
+/// Which plans a `list "defender_plan"` block finds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_plan_list")]
+pub struct PlanListConfig {
+    /// The subscriptions to look in, by ID. Defaults to the provider's subscription.
+    pub subscription_ids: Option<Vec<String>>,
+    /// Only plans of this tier: `Standard` (the plans that are on) or `Free`. All plans when
+    /// unset.
+    pub tier: Option<String>,
+}
+
+impl crate::framework::ListResource for DefenderPlan {
+    type ListConfig = PlanListConfig;
+    const LIST_DESCRIPTION: &'static str = "Lists the Defender plans (pricings) of \
+        subscriptions, retired plans left out, each as `terraform import` reads it: tier, \
+        sub-plan, `enforce` and every extension Azure reports. With `tier = \"Standard\"` only \
+        the plans that are on. `terraform query -generate-config-out=FILE` writes a \
+        `defender_plan` with an `import` block (by identity) for each; the generated \
+        configuration plans empty.";
+
+    fn validate_list(&self, config: &Config<'_, PlanListConfig>, diags: &mut Diagnostics) {
+        super::discovery::validate_subscription_ids(
+            config.model.subscription_ids.as_deref(),
+            diags,
+        );
+        if let Some(t) = &config.model.tier
+            && !(t.eq_ignore_ascii_case("Standard") || t.eq_ignore_ascii_case("Free"))
+        {
+            diags.error_at(
+                AttrPath::root("tier"),
+                "Invalid tier",
+                format!("{t:?} is not a tier. Allowed values: \"Free\" and \"Standard\"."),
+            );
+        }
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: PlanListConfig,
+        sink: crate::framework::ListSink<PlanModel>,
+    ) -> Result<(), Diagnostics> {
+        let arm = ctx.provider()?.arm().await?;
+        for sub in super::discovery::list_subscriptions(ctx, config.subscription_ids.as_deref())? {
+            let path = format!("/subscriptions/{sub}/providers/Microsoft.Security/pricings");
+            let items = arm.list(&path, API_VERSION, &[]).await.map_err(|e| {
+                arm_error("listing", format!("Pricings (Subscription {sub:?})"), &e)
+            })?;
+            for item in &items {
+                let Some(plan) = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(plan_catalog::find)
+                    .filter(|p| !p.is_retired())
+                else {
+                    continue;
+                };
+                let tier = prop_str(item, "pricingTier").unwrap_or("Free");
+                if config
+                    .tier
+                    .as_deref()
+                    .is_some_and(|t| !t.eq_ignore_ascii_case(tier))
+                {
+                    continue;
+                }
+                // Exactly what import builds, so the generated configuration plans empty.
+                let id = PlanId::subscription(plan.name, &sub).to_string();
+                let state = Import::import(self, ctx, &id).await?;
+                let shown = format!(
+                    "{} ({}): {}{}",
+                    plan.name,
+                    sub,
+                    state.tier,
+                    state
+                        .subplan
+                        .as_deref()
+                        .map(|s| format!(" {s}"))
+                        .unwrap_or_default()
+                );
+                if !sink.send(shown, state).await {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

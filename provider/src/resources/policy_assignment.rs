@@ -23,6 +23,7 @@
 //!   the identity goes), then the assignment.
 //! - Partial failure keeps what exists in state (`Failed::with_partial`).
 
+use crate::framework::timeouts::DefaultTimeouts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -32,15 +33,15 @@ use serde_json::{Map, Value};
 
 use super::common::{WaitPolicy, Waited, arm_error, wait_until};
 use super::policy_common::{
-    PolicyAssignmentId, PolicyInfo, RemediationId, cancel_running_remediations, fetch_policy,
-    plain_parameters, put_remediation, scope_string, wait_for_remediation,
+    PolicyAssignmentId, PolicyInfo, RemediationId, TaskSettings, cancel_running_remediations,
+    fetch_policy, plain_parameters, put_remediation, scope_string, wait_for_remediation,
 };
 use super::policy_definition_data::unknown_key_detail;
 use crate::arm::ArmClient;
 use crate::arm::ids::Scope;
 use crate::catalog::render::{
     self, AssignmentInput, Identity, NonComplianceMessage, POLICY_ASSIGNMENT_API_VERSION,
-    PolicyRef, ROLE_ASSIGNMENT_API_VERSION, RemediationInput, RemediationMode, RenderError,
+    PolicyRef, ROLE_ASSIGNMENT_API_VERSION, RenderError,
 };
 use crate::catalog::{self, DefinitionKind, ParamProblem, RoleTarget};
 use crate::framework::{
@@ -392,44 +393,16 @@ fn is_code(e: &crate::arm::ArmError, code: &str) -> bool {
 // Validation (offline)
 
 fn check_remediation(r: &RemediationModel, diags: &mut Diagnostics) {
-    let at = |k: &str| AttrPath::root("remediation").attr(k);
-    if let Some(mode) = &r.mode
-        && RemediationMode::parse(mode).is_none_or(|m| m.as_str() != mode)
-    {
-        diags.error_at(
-            at("mode"),
-            "Invalid remediation mode",
-            format!(
-                "{mode:?} is not a remediation mode. Allowed values: \"ExistingNonCompliant\", \"ReEvaluateCompliance\"."
-            ),
-        );
-    }
-    if let Some(n) = r.parallel_deployments
-        && !(1..=30).contains(&n)
-    {
-        diags.error_at(
-            at("parallel_deployments"),
-            "Invalid parallel_deployments",
-            format!("{n} is out of range: Azure remediates 1 to 30 resources at once."),
-        );
-    }
-    if let Some(n) = r.resource_count
-        && !(1..=50_000).contains(&n)
-    {
-        diags.error_at(
-            at("resource_count"),
-            "Invalid resource_count",
-            format!("{n} is out of range: a remediation task takes 1 to 50000 resources."),
-        );
-    }
-    if let Some(f) = r.failure_threshold
-        && !(0.0..=1.0).contains(&f)
-    {
-        diags.error_at(
-            at("failure_threshold"),
-            "Invalid failure_threshold",
-            format!("{f} is not a fraction: use 0.0 to 1.0 (0.1 stops the task at 10% failed deployments)."),
-        );
+    task_settings(r).check(|k| AttrPath::root("remediation").attr(k), diags);
+}
+
+fn task_settings(r: &RemediationModel) -> TaskSettings<'_> {
+    TaskSettings {
+        mode: r.mode.as_deref(),
+        location_filters: r.location_filters.as_deref(),
+        parallel_deployments: r.parallel_deployments,
+        resource_count: r.resource_count,
+        failure_threshold: r.failure_threshold,
     }
 }
 
@@ -710,22 +683,13 @@ impl PolicyAssignment {
         let mut tasks = Vec::new();
         for reference in targets {
             let name = render::remediation_name(&id.to_string(), reference.as_deref(), &generation);
-            let input = RemediationInput {
-                policy_assignment_id: id.to_string(),
-                policy_definition_reference_id: match info.kind() {
+            let input = task_settings(r).input(
+                id.to_string(),
+                match info.kind() {
                     DefinitionKind::Set => reference.clone(),
                     DefinitionKind::Definition => None,
                 },
-                mode: r
-                    .mode
-                    .as_deref()
-                    .and_then(RemediationMode::parse)
-                    .unwrap_or_default(),
-                location_filters: r.location_filters.clone().unwrap_or_default(),
-                parallel_deployments: r.parallel_deployments,
-                resource_count: r.resource_count,
-                failure_threshold: r.failure_threshold,
-            };
+            );
             let body = render::remediation_body(&input).map_err(render_error)?;
             let task = RemediationId::new(id.scope.clone(), name);
             put_remediation(arm, &task, &body).await?;
@@ -735,7 +699,7 @@ impl PolicyAssignment {
         if r.wait == Some(true) {
             let mut failures = Vec::new();
             for task in &tasks {
-                if let Err(d) = wait_for_remediation(ctx, arm, task).await {
+                if let Err(d) = wait_for_remediation(ctx, arm, task, None, |_| {}).await {
                     failures.push(d);
                 }
             }
@@ -1061,6 +1025,14 @@ async fn delete_role(arm: &ArmClient, id: &str) -> Result<(), Diagnostic> {
 impl Resource for PolicyAssignment {
     type Model = PolicyAssignmentModel;
     const TYPE_NAME: &'static str = "defender_policy_assignment";
+    /// Creating (and updating) waits for the identity's roles to replicate and, with
+    /// `remediate`, for the remediation tasks, which run for up to
+    /// [`super::policy_common::REMEDIATION_TIMEOUT`] on large estates.
+    const DEFAULT_TIMEOUTS: DefaultTimeouts = DefaultTimeouts {
+        create: Duration::from_secs(4 * 60 * 60),
+        update: Duration::from_secs(4 * 60 * 60),
+        ..DefaultTimeouts::STANDARD
+    };
 
     fn validate(&self, config: &Config<'_, Self::Model>, diags: &mut Diagnostics) {
         let m = &config.model;
@@ -1785,6 +1757,175 @@ impl MoveState for PolicyAssignment {
                 role_assignments: None,
             })
         })())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and list (`terraform query`)
+
+/// The identity of a `defender_policy_assignment`: `import { to = defender_policy_assignment.x,
+/// identity = { scope = "/subscriptions/…", name = "mde" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_policy_assignment_identity")]
+pub struct PolicyAssignmentIdentity {
+    /// Where the assignment is: `/providers/Microsoft.Management/managementGroups/{name}`,
+    /// `/subscriptions/{id}` or `/subscriptions/{id}/resourceGroups/{name}`.
+    pub scope: String,
+    /// The assignment's name.
+    pub name: String,
+}
+
+impl crate::framework::Identity for PolicyAssignment {
+    type Identity = PolicyAssignmentIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<PolicyAssignmentIdentity> {
+        let id = match &state.id {
+            Some(id) => PolicyAssignmentId::parse(id).ok()?,
+            None => PolicyAssignmentId::new(Scope::parse(&state.scope).ok()?, state.name.clone()?),
+        };
+        Some(PolicyAssignmentIdentity {
+            scope: scope_string(&id.scope),
+            name: id.name,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &PolicyAssignmentIdentity,
+    ) -> Result<String, Diagnostics> {
+        let scope = super::discovery::identity_scope(&identity.scope)?;
+        Ok(PolicyAssignmentId::new(scope, identity.name.clone()).to_string())
+    }
+}
+
+/// Which assignments a `list "defender_policy_assignment"` block finds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_policy_assignment_list")]
+pub struct PolicyAssignmentListConfig {
+    /// Where to look: a management group
+    /// (`/providers/Microsoft.Management/managementGroups/{name}`), a subscription
+    /// (`/subscriptions/{id}`) or a resource group. Only assignments made exactly there are
+    /// listed (not those inherited from above). Defaults to the provider's subscription.
+    pub scope: Option<String>,
+    /// Only assignments of these catalog policies, e.g. `["mde", "kubernetes-policy-addon"]`.
+    /// All assignments when unset.
+    pub policies: Option<Vec<String>>,
+}
+
+impl crate::framework::ListResource for PolicyAssignment {
+    type ListConfig = PolicyAssignmentListConfig;
+    const LIST_DESCRIPTION: &'static str = "Lists the policy assignments made at a management \
+        group, subscription or resource group (not those inherited from above), optionally \
+        only those of some catalog policies, each as `terraform import` reads it. An assignment \
+        of a catalog policy is listed by its key (`policy`), not its definition ID. \
+        `terraform query -generate-config-out=FILE` writes a `defender_policy_assignment` with \
+        an `import` block (by identity) for each; the generated configuration plans empty.";
+
+    fn validate_list(
+        &self,
+        config: &Config<'_, PolicyAssignmentListConfig>,
+        diags: &mut Diagnostics,
+    ) {
+        if let Some(s) = &config.model.scope {
+            match Scope::parse(s) {
+                Ok(Scope::Resource { .. }) => diags.error_at(
+                    AttrPath::root("scope"),
+                    "Invalid scope",
+                    format!(
+                        "{s:?} is a resource. List assignments at a management group, a \
+                         subscription or a resource group."
+                    ),
+                ),
+                Ok(_) => {}
+                Err(e) => diags.error_at(AttrPath::root("scope"), "Invalid scope", e.to_string()),
+            }
+        }
+        for (i, key) in config.model.policies.iter().flatten().enumerate() {
+            if catalog::lookup(key).is_none() {
+                diags.error_at(
+                    AttrPath::root("policies").index(i as i64),
+                    "Unknown policy",
+                    format!("{key:?} is not a catalog key. {}", unknown_key_detail(key)),
+                );
+            }
+        }
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: PolicyAssignmentListConfig,
+        sink: crate::framework::ListSink<PolicyAssignmentModel>,
+    ) -> Result<(), Diagnostics> {
+        let provider = ctx.provider()?;
+        let scope = match &config.scope {
+            Some(s) => s.clone(),
+            None => format!(
+                "/subscriptions/{}",
+                super::discovery::list_subscriptions(ctx, None)?[0]
+            ),
+        };
+        let arm = provider.arm().await?;
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/policyAssignments",
+            scope.trim_end_matches('/')
+        );
+        let items = arm
+            .list(
+                &path,
+                POLICY_ASSIGNMENT_API_VERSION,
+                &[("$filter", "atExactScope()")],
+            )
+            .await
+            .map_err(|e| {
+                arm_error(
+                    "listing",
+                    format!("Policy Assignments (Scope {scope:?})"),
+                    &e,
+                )
+            })?;
+        let wanted: Option<Vec<&'static str>> = config.policies.as_ref().map(|keys| {
+            keys.iter()
+                .filter_map(|k| catalog::lookup(k).map(|e| e.key))
+                .collect()
+        });
+        for body in &items {
+            let Some(parsed) = body
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| PolicyAssignmentId::parse(id).ok())
+            else {
+                continue;
+            };
+            // What import builds from the same answer (role assignments, computed, aside),
+            // in the configuration's terms: `policy` and `policy_definition_id` conflict in a
+            // configuration, and the key implies the definition, so a catalog policy is listed
+            // by its key only (the generated configuration then validates and plans empty).
+            let mut state = self.model_from_arm(body, &parsed, None);
+            if state.policy.is_some() {
+                state.policy_definition_id = None;
+            }
+            if let Some(w) = &wanted
+                && !state.policy.as_deref().is_some_and(|p| w.contains(&p))
+            {
+                continue;
+            }
+            let shown = format!(
+                "{} ({}){}",
+                parsed.name,
+                scope_string(&parsed.scope),
+                state
+                    .policy
+                    .as_deref()
+                    .map(|p| format!(": {p}"))
+                    .unwrap_or_default()
+            );
+            if !sink.send(shown, state).await {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

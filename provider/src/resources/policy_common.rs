@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::arm::ArmClient;
 use crate::arm::ids::{IdError, ResourceId, Scope};
-use crate::catalog::render::{self, REMEDIATION_API_VERSION};
+use crate::arm::{ArmClient, ArmResponse};
+use crate::catalog::render::{self, REMEDIATION_API_VERSION, RemediationInput, RemediationMode};
 use crate::catalog::{CatalogEntry, DefinitionKind, ParamProblem, ParamType, RoleTarget};
-use crate::framework::{Ctx, Diagnostic};
+use crate::framework::{AttrPath, Ctx, Diagnostic, Diagnostics};
 
 use super::common::arm_error;
 
@@ -722,13 +722,90 @@ fn poll_interval(arm: &ArmClient) -> Duration {
 /// Longest wait for one remediation task.
 pub const REMEDIATION_TIMEOUT: Duration = Duration::from_secs(3 * 60 * 60);
 
+/// The settings of a remediation task as the assignment's `remediation` block,
+/// `defender_policy_remediation` and `defender_remediate` all write them (the same names).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TaskSettings<'a> {
+    pub mode: Option<&'a str>,
+    pub location_filters: Option<&'a [String]>,
+    pub parallel_deployments: Option<i64>,
+    pub resource_count: Option<i64>,
+    pub failure_threshold: Option<f64>,
+}
+
+impl TaskSettings<'_> {
+    /// Offline checks (ranges from the remediations docs, arm-api.md §10), each diagnostic on
+    /// `at(attribute)`.
+    pub fn check(&self, at: impl Fn(&str) -> AttrPath, diags: &mut Diagnostics) {
+        if let Some(mode) = self.mode
+            && RemediationMode::parse(mode).is_none_or(|m| m.as_str() != mode)
+        {
+            diags.error_at(
+                at("mode"),
+                "Invalid remediation mode",
+                format!(
+                    "{mode:?} is not a remediation mode. Allowed values: \"ExistingNonCompliant\", \"ReEvaluateCompliance\"."
+                ),
+            );
+        }
+        if let Some(n) = self.parallel_deployments
+            && !(1..=30).contains(&n)
+        {
+            diags.error_at(
+                at("parallel_deployments"),
+                "Invalid parallel_deployments",
+                format!("{n} is out of range: Azure remediates 1 to 30 resources at once."),
+            );
+        }
+        if let Some(n) = self.resource_count
+            && !(1..=50_000).contains(&n)
+        {
+            diags.error_at(
+                at("resource_count"),
+                "Invalid resource_count",
+                format!("{n} is out of range: a remediation task takes 1 to 50000 resources."),
+            );
+        }
+        if let Some(f) = self.failure_threshold
+            && !(0.0..=1.0).contains(&f)
+        {
+            diags.error_at(
+                at("failure_threshold"),
+                "Invalid failure_threshold",
+                format!("{f} is not a fraction: use 0.0 to 1.0 (0.1 stops the task at 10% failed deployments)."),
+            );
+        }
+    }
+
+    /// What the task's body is rendered from, for an assignment (and an initiative's member).
+    pub fn input(
+        &self,
+        policy_assignment_id: String,
+        policy_definition_reference_id: Option<String>,
+    ) -> RemediationInput {
+        RemediationInput {
+            policy_assignment_id,
+            policy_definition_reference_id,
+            mode: self
+                .mode
+                .and_then(RemediationMode::parse)
+                .unwrap_or_default(),
+            location_filters: self.location_filters.unwrap_or_default().to_vec(),
+            parallel_deployments: self.parallel_deployments,
+            resource_count: self.resource_count,
+            failure_threshold: self.failure_threshold,
+        }
+    }
+}
+
 /// PUTs a remediation task; the service runs it asynchronously, so the answer is not followed
-/// (its `provisioningState` starts `Accepted`).
+/// (its `provisioningState` starts `Accepted`). The answer's body is the task's first status
+/// for [`wait_for_remediation`]; its request id names the start of the task in errors.
 pub async fn put_remediation(
     arm: &ArmClient,
     id: &RemediationId,
     body: &Value,
-) -> Result<Value, Diagnostic> {
+) -> Result<ArmResponse, Diagnostic> {
     arm.request(reqwest::Method::PUT, &id.to_string())
         .api_version(REMEDIATION_API_VERSION)
         .json(body)
@@ -736,25 +813,34 @@ pub async fn put_remediation(
         .operation(format!("creating {}", id.describe()))
         .send()
         .await
-        .map(|r| r.body)
         .map_err(|e| arm_error("creating", id.describe(), &e))
 }
 
-/// Polls a task until it ends, logging progress; an error names the failed deployments.
+/// Polls a task until it ends; an error names the failed deployments. `first` is the PUT's
+/// answer when the caller has it (the task's first status: the first GET waits an interval).
+/// Every change of state or counts is logged and given to `on_progress` (an action reports it
+/// to Terraform, the resources only log).
 pub async fn wait_for_remediation(
     ctx: &Ctx,
     arm: &ArmClient,
     id: &RemediationId,
+    first: Option<Value>,
+    mut on_progress: impl FnMut(&TaskStatus) + Send,
 ) -> Result<TaskStatus, Diagnostic> {
     let started = tokio::time::Instant::now();
     let interval = poll_interval(arm);
     let mut last: Option<TaskStatus> = None;
+    let mut answer = first;
     loop {
-        let body = arm
-            .get(&id.to_string(), REMEDIATION_API_VERSION)
-            .await
-            .map_err(|e| arm_error("reading", id.describe(), &e))?
-            .body;
+        let body = match answer.take() {
+            Some(body) => body,
+            None => {
+                arm.get(&id.to_string(), REMEDIATION_API_VERSION)
+                    .await
+                    .map_err(|e| arm_error("reading", id.describe(), &e))?
+                    .body
+            }
+        };
         let status = TaskStatus::of(&body);
         if last.as_ref() != Some(&status) {
             tracing::info!(
@@ -769,11 +855,12 @@ pub async fn wait_for_remediation(
                 status.total,
                 status.state
             );
+            on_progress(&status);
             last = Some(status.clone());
         }
         if is_terminal_state(&status.state) {
             if status.failed > 0 || !status.state.eq_ignore_ascii_case("Succeeded") {
-                return Err(remediation_failed(arm, id, &status).await);
+                return Err(remediation_failed(arm, id, &status, &body).await);
             }
             return Ok(status);
         }
@@ -797,7 +884,10 @@ pub async fn wait_for_remediation(
             _ = ctx.cancel.cancelled() => {
                 return Err(Diagnostic::error(
                     "Cancelled",
-                    format!("stopped while waiting for {}", id.describe()),
+                    format!(
+                        "stopped while waiting for {} (the task keeps running in Azure)",
+                        id.describe()
+                    ),
                 ));
             }
             _ = tokio::time::sleep(interval) => {}
@@ -805,11 +895,14 @@ pub async fn wait_for_remediation(
     }
 }
 
-/// The error of a task that ended badly, naming its failed deployments.
+/// The error of a task that ended badly: its counts, the service's `statusMessage` and its
+/// failed deployments (`POST {task}/listDeployments`; a failure to list them is mentioned, not
+/// raised).
 async fn remediation_failed(
     arm: &ArmClient,
     id: &RemediationId,
     status: &TaskStatus,
+    body: &Value,
 ) -> Diagnostic {
     let failed: Vec<String> = match arm
         .request(reqwest::Method::POST, &format!("{id}/listDeployments"))
@@ -831,7 +924,8 @@ async fn remediation_failed(
                 match (d["error"]["code"].as_str(), d["error"]["message"].as_str()) {
                     (Some(c), Some(m)) => format!("  - {resource}: {c}: {m}"),
                     (Some(c), None) => format!("  - {resource}: {c}"),
-                    _ => format!("  - {resource}"),
+                    (None, Some(m)) => format!("  - {resource}: {m}"),
+                    (None, None) => format!("  - {resource}"),
                 }
             })
             .collect(),
@@ -845,6 +939,9 @@ async fn remediation_failed(
         status.total,
         status.succeeded
     );
+    if let Some(m) = body["properties"]["statusMessage"].as_str() {
+        detail.push_str(&format!(" Azure says: {m}"));
+    }
     if !failed.is_empty() {
         detail.push_str("\nFailed deployments:\n");
         detail.push_str(&failed.join("\n"));

@@ -10,6 +10,7 @@
 //! - Destroy cancels a running task, then deletes it (DELETE 200/204).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,12 +18,13 @@ use serde_json::Value;
 
 use super::common::arm_error;
 use super::policy_common::{
-    PolicyAssignmentId, RemediationId, TaskStatus, cancel_remediation, is_terminal_state,
-    put_remediation, scope_string, wait_for_remediation,
+    PolicyAssignmentId, RemediationId, TaskSettings, TaskStatus, cancel_remediation,
+    is_terminal_state, put_remediation, scope_string, wait_for_remediation,
 };
 use crate::arm::ArmClient;
 use crate::arm::ids::Scope;
-use crate::catalog::render::{self, REMEDIATION_API_VERSION, RemediationInput, RemediationMode};
+use crate::catalog::render::{self, REMEDIATION_API_VERSION};
+use crate::framework::timeouts::DefaultTimeouts;
 use crate::framework::{
     AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, OpResult, Plan, Resource,
 };
@@ -128,6 +130,16 @@ fn task_id(m: &PolicyRemediationModel) -> Result<RemediationId, Diagnostic> {
     Ok(RemediationId::new(scope, name))
 }
 
+fn task_settings(m: &PolicyRemediationModel) -> TaskSettings<'_> {
+    TaskSettings {
+        mode: m.mode.as_deref(),
+        location_filters: m.location_filters.as_deref(),
+        parallel_deployments: m.parallel_deployments,
+        resource_count: m.resource_count,
+        failure_threshold: m.failure_threshold,
+    }
+}
+
 fn with_status(mut m: PolicyRemediationModel, body: &Value) -> PolicyRemediationModel {
     let s = TaskStatus::of(body);
     m.provisioning_state = Some(s.state);
@@ -150,6 +162,14 @@ impl PolicyRemediation {
 impl Resource for PolicyRemediation {
     type Model = PolicyRemediationModel;
     const TYPE_NAME: &'static str = "defender_policy_remediation";
+    /// Creating (and updating) waits for the identity's roles to replicate and, with
+    /// `remediate`, for the remediation tasks, which run for up to
+    /// [`super::policy_common::REMEDIATION_TIMEOUT`] on large estates.
+    const DEFAULT_TIMEOUTS: DefaultTimeouts = DefaultTimeouts {
+        create: Duration::from_secs(4 * 60 * 60),
+        update: Duration::from_secs(4 * 60 * 60),
+        ..DefaultTimeouts::STANDARD
+    };
 
     fn validate(&self, config: &Config<'_, Self::Model>, diags: &mut Diagnostics) {
         let m = &config.model;
@@ -187,44 +207,7 @@ impl Resource for PolicyRemediation {
                 }
             }
         }
-        if let Some(mode) = &m.mode
-            && RemediationMode::parse(mode).is_none_or(|x| x.as_str() != mode)
-        {
-            diags.error_at(
-                attr("mode"),
-                "Invalid remediation mode",
-                format!(
-                    "{mode:?} is not a remediation mode. Allowed values: \"ExistingNonCompliant\", \"ReEvaluateCompliance\"."
-                ),
-            );
-        }
-        if let Some(n) = m.parallel_deployments
-            && !(1..=30).contains(&n)
-        {
-            diags.error_at(
-                attr("parallel_deployments"),
-                "Invalid parallel_deployments",
-                format!("{n} is out of range: Azure remediates 1 to 30 resources at once."),
-            );
-        }
-        if let Some(n) = m.resource_count
-            && !(1..=50_000).contains(&n)
-        {
-            diags.error_at(
-                attr("resource_count"),
-                "Invalid resource_count",
-                format!("{n} is out of range: a remediation task takes 1 to 50000 resources."),
-            );
-        }
-        if let Some(f) = m.failure_threshold
-            && !(0.0..=1.0).contains(&f)
-        {
-            diags.error_at(
-                attr("failure_threshold"),
-                "Invalid failure_threshold",
-                format!("{f} is not a fraction: use 0.0 to 1.0 (0.1 stops the task at 10% failed deployments)."),
-            );
-        }
+        task_settings(m).check(attr, diags);
     }
 
     async fn plan(&self, _ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, _diags: &mut Diagnostics) {
@@ -262,22 +245,13 @@ impl Resource for PolicyRemediation {
     async fn create(&self, ctx: &Ctx, planned: Self::Model) -> OpResult<Self::Model, Self::Model> {
         let arm = ctx.provider()?.arm().await?;
         let id = task_id(&planned)?;
-        let input = RemediationInput {
-            policy_assignment_id: planned.policy_assignment_id.clone(),
-            policy_definition_reference_id: planned.policy_definition_reference_id.clone(),
-            mode: planned
-                .mode
-                .as_deref()
-                .and_then(RemediationMode::parse)
-                .unwrap_or_default(),
-            location_filters: planned.location_filters.clone().unwrap_or_default(),
-            parallel_deployments: planned.parallel_deployments,
-            resource_count: planned.resource_count,
-            failure_threshold: planned.failure_threshold,
-        };
+        let input = task_settings(&planned).input(
+            planned.policy_assignment_id.clone(),
+            planned.policy_definition_reference_id.clone(),
+        );
         let body = render::remediation_body(&input)
             .map_err(|e| Diagnostic::error("Invalid remediation", e.to_string()))?;
-        let created = put_remediation(arm, &id, &body).await?;
+        let created = put_remediation(arm, &id, &body).await?.body;
         let mut state = with_status(
             PolicyRemediationModel {
                 id: Some(id.to_string()),
@@ -288,7 +262,7 @@ impl Resource for PolicyRemediation {
             &created,
         );
         if planned.wait == Some(true) {
-            let waited = wait_for_remediation(ctx, arm, &id).await;
+            let waited = wait_for_remediation(ctx, arm, &id, Some(created), |_| {}).await;
             if let Ok(Some(body)) = self.get(arm, &id).await {
                 state = with_status(state, &body);
             }
@@ -444,5 +418,90 @@ mod tests {
             ),
             (Some(3), Some(1), Some(2))
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_policy_remediation`: `import { to = …, identity = { scope =
+/// "/subscriptions/…", name = "…" } }`, the task's scope and name.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_policy_remediation_identity")]
+pub struct PolicyRemediationIdentity {
+    /// Where the task is: `/providers/Microsoft.Management/managementGroups/{name}`,
+    /// `/subscriptions/{id}`, a resource group or a resource (the subscription in lower case).
+    pub scope: String,
+    /// The task's name.
+    pub name: String,
+}
+
+impl crate::framework::Identity for PolicyRemediation {
+    type Identity = PolicyRemediationIdentity;
+
+    /// From the planned `scope` and `name` (both known once the plan has them); not from
+    /// `task_id`, which would derive a name from values not known yet.
+    fn identity(&self, state: &Self::Model) -> Option<PolicyRemediationIdentity> {
+        let scope = Scope::parse(state.scope.as_deref()?).ok()?;
+        Some(PolicyRemediationIdentity {
+            scope: super::discovery::canonical_scope(&scope_string(&scope)),
+            name: state.name.clone()?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &PolicyRemediationIdentity,
+    ) -> Result<String, Diagnostics> {
+        let scope = super::discovery::identity_scope(&identity.scope)?;
+        super::discovery::identity_name(&identity.name, "a remediation task")?;
+        Ok(super::discovery::canonical_scope(
+            &RemediationId::new(scope, identity.name.clone()).to_string(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::framework::Identity;
+
+    #[test]
+    fn identity_is_the_canonical_scope_and_the_name() {
+        let m: PolicyRemediationModel = serde_json::from_value(serde_json::json!({
+            "policy_assignment_id": "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/providers/Microsoft.Authorization/policyAssignments/mde",
+            "scope": "/SUBSCRIPTIONS/20FF7FC3-E762-44DD-BD96-B71116DCDC23/resourcegroups/App",
+            "name": "r1"
+        }))
+        .unwrap();
+        let identity = PolicyRemediation.identity(&m).unwrap();
+        assert_eq!(
+            identity.scope,
+            "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/App"
+        );
+        let ctx = Ctx::new(None, Default::default());
+        assert_eq!(
+            PolicyRemediation.import_id(&ctx, &identity).unwrap(),
+            "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/App/providers/Microsoft.PolicyInsights/remediations/r1"
+        );
+        let unplanned = PolicyRemediationModel { name: None, ..m };
+        assert!(PolicyRemediation.identity(&unplanned).is_none());
+        let shouty = PolicyRemediationIdentity {
+            scope: identity
+                .scope
+                .to_uppercase()
+                .replace("RESOURCEGROUPS/APP", "resourceGroups/App"),
+            ..identity.clone()
+        };
+        assert_eq!(
+            PolicyRemediation.import_id(&ctx, &shouty).unwrap(),
+            PolicyRemediation.import_id(&ctx, &identity).unwrap()
+        );
+        let bad = PolicyRemediationIdentity {
+            scope: "nope".into(),
+            name: "r1".into(),
+        };
+        assert!(PolicyRemediation.import_id(&ctx, &bad).is_err());
     }
 }

@@ -667,6 +667,82 @@ impl MoveState for SecurityContact {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity and list (`terraform query`)
+
+/// The identity of a `defender_security_contact`: `import { to = defender_security_contact.x,
+/// identity = { subscription_id = "…" } }` (the contact is always `default`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_security_contact_identity")]
+pub struct SecurityContactIdentity {
+    /// The subscription (lower case). Defaults to the provider's subscription on import.
+    pub subscription_id: Option<String>,
+}
+
+impl crate::framework::Identity for SecurityContact {
+    type Identity = SecurityContactIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SecurityContactIdentity> {
+        Some(SecurityContactIdentity {
+            subscription_id: Some(super::discovery::canonical_subscription(
+                state.subscription_id.as_deref()?,
+            )),
+        })
+    }
+
+    fn import_id(
+        &self,
+        ctx: &Ctx,
+        identity: &SecurityContactIdentity,
+    ) -> Result<String, Diagnostics> {
+        let sub =
+            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+        Ok(SecurityContactId::new(sub).to_string())
+    }
+}
+
+impl crate::framework::ListResource for SecurityContact {
+    type ListConfig = super::discovery::SubscriptionsListConfig;
+    const LIST_DESCRIPTION: &'static str = "Lists the security contacts (email notification \
+        settings) of subscriptions; a subscription without one is skipped. \
+        `terraform query -generate-config-out=FILE` writes a `defender_security_contact` with \
+        an `import` block (by identity) for each.";
+
+    fn validate_list(&self, config: &Config<'_, Self::ListConfig>, diags: &mut Diagnostics) {
+        super::discovery::validate_subscriptions_list(config, diags);
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: Self::ListConfig,
+        sink: crate::framework::ListSink<Self::Model>,
+    ) -> Result<(), Diagnostics> {
+        for sub in super::discovery::list_subscriptions(ctx, config.subscription_ids.as_deref())? {
+            let id = SecurityContactId::new(sub);
+            let Some(body) = self.get(ctx, &id).await? else {
+                continue;
+            };
+            // What import builds from the same answer.
+            let state = from_body(&id, &body, None);
+            let shown = format!(
+                "{} ({})",
+                state
+                    .emails
+                    .as_ref()
+                    .map(|e| e.join(", "))
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| "no emails".to_owned()),
+                id.subscription_id
+            );
+            if !sink.send(shown, state).await {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,3 +355,63 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_security_events`: `import { to = defender_security_events.x,
+/// identity = { workspace_id = "…" } }` (the data source is always
+/// `SecurityEventCollectionConfiguration`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_security_events_identity")]
+pub struct SecurityEventsIdentity {
+    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
+    pub workspace_id: String,
+}
+
+impl crate::framework::Identity for SecurityEvents {
+    type Identity = SecurityEventsIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SecurityEventsIdentity> {
+        Some(SecurityEventsIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &SecurityEventsIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        Ok(DataSourceId::new(ws, KIND).to_string())
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::framework::Identity;
+
+    const WS: &str = "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/Rg/providers/Microsoft.OperationalInsights/workspaces/Law-1";
+
+    #[test]
+    fn identity_is_the_canonical_workspace_and_names_the_data_source() {
+        let m: SecurityEventsModel = serde_json::from_value(json!({
+            "workspace_id": WS.replace("20ff7fc3", "20FF7FC3").replace("resourceGroups", "resourcegroups"),
+            "tier": "Common"
+        }))
+        .unwrap();
+        let identity = SecurityEvents.identity(&m).unwrap();
+        assert_eq!(identity.workspace_id, WS);
+        let ctx = Ctx::new(None, Default::default());
+        assert_eq!(
+            SecurityEvents.import_id(&ctx, &identity).unwrap(),
+            format!("{WS}/dataSources/SecurityEventCollectionConfiguration")
+        );
+        let bad = SecurityEventsIdentity {
+            workspace_id: "/subscriptions/nope".into(),
+        };
+        assert!(SecurityEvents.import_id(&ctx, &bad).is_err());
+    }
+}

@@ -407,3 +407,67 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_sentinel_connector`: `import { to = …, identity = {
+/// workspace_id = "…", name = "…" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_sentinel_connector_identity")]
+pub struct SentinelConnectorIdentity {
+    /// The ARM ID of the Sentinel workspace (its subscription in lower case).
+    pub workspace_id: String,
+    /// The connector's name (with a derived name, the GUID in `name` of the state).
+    pub name: String,
+}
+
+impl crate::framework::Identity for SentinelConnector {
+    type Identity = SentinelConnectorIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SentinelConnectorIdentity> {
+        Some(SentinelConnectorIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+            name: state.name.clone()?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &SentinelConnectorIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        super::discovery::identity_name(&identity.name, "a data connector")?;
+        Ok(DataConnectorId::new(ws, identity.name.clone()).to_string())
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::framework::Identity;
+
+    const WS: &str = "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/Rg/providers/Microsoft.OperationalInsights/workspaces/Law-1";
+
+    #[test]
+    fn identity_is_the_canonical_workspace_and_the_name() {
+        let m: SentinelConnectorModel = serde_json::from_value(json!({
+            "workspace_id": WS.replace("20ff7fc3", "20FF7FC3"),
+            "name": "c1"
+        }))
+        .unwrap();
+        let identity = SentinelConnector.identity(&m).unwrap();
+        assert_eq!(identity.workspace_id, WS);
+        assert_eq!(identity.name, "c1");
+        let ctx = Ctx::new(None, Default::default());
+        assert_eq!(
+            SentinelConnector.import_id(&ctx, &identity).unwrap(),
+            format!("{WS}/providers/Microsoft.SecurityInsights/dataConnectors/c1")
+        );
+        // The derived name is known only once the plan has it.
+        let unnamed: SentinelConnectorModel =
+            serde_json::from_value(json!({ "workspace_id": WS })).unwrap();
+        assert!(SentinelConnector.identity(&unnamed).is_none());
+    }
+}

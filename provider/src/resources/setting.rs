@@ -470,6 +470,98 @@ impl MoveState for Setting {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity and list (`terraform query`)
+
+/// The identity of a `defender_setting`: `import { to = defender_setting.x, identity = {
+/// name = "WDATP" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_setting_identity")]
+pub struct SettingIdentity {
+    /// The subscription (lower case). Defaults to the provider's subscription on import.
+    pub subscription_id: Option<String>,
+    /// The setting, e.g. `WDATP` or `Sentinel` (any case on import).
+    pub name: String,
+}
+
+impl crate::framework::Identity for Setting {
+    type Identity = SettingIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SettingIdentity> {
+        Some(SettingIdentity {
+            subscription_id: Some(super::discovery::canonical_subscription(
+                state.subscription_id.as_deref()?,
+            )),
+            name: setting_info_ignore_case(&state.name)?.name.to_owned(),
+        })
+    }
+
+    fn import_id(&self, ctx: &Ctx, identity: &SettingIdentity) -> Result<String, Diagnostics> {
+        let sub =
+            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+        Ok(SecuritySettingId::new(sub, &identity.name).to_string())
+    }
+}
+
+impl crate::framework::ListResource for Setting {
+    type ListConfig = super::discovery::SubscriptionsListConfig;
+    const LIST_DESCRIPTION: &'static str = "Lists the Defender for Cloud integration settings \
+        of subscriptions: one result per setting this provider manages (`WDATP`, \
+        `WDATP_EXCLUDE_LINUX_PUBLIC_PREVIEW`, `WDATP_UNIFIED_SOLUTION`, `MCAS`, `Sentinel`), \
+        as the portal shows them. `terraform query -generate-config-out=FILE` writes a \
+        `defender_setting` with an `import` block (by identity) for each.";
+
+    fn validate_list(&self, config: &Config<'_, Self::ListConfig>, diags: &mut Diagnostics) {
+        super::discovery::validate_subscriptions_list(config, diags);
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: Self::ListConfig,
+        sink: crate::framework::ListSink<Self::Model>,
+    ) -> Result<(), Diagnostics> {
+        let arm = ctx.provider()?.arm().await?;
+        for sub in super::discovery::list_subscriptions(ctx, config.subscription_ids.as_deref())? {
+            let path = format!("/subscriptions/{sub}/providers/Microsoft.Security/settings");
+            let items = arm.list(&path, API_VERSION, &[]).await.map_err(|e| {
+                arm_error(
+                    "listing",
+                    format!("Security Settings (Subscription {sub:?})"),
+                    &e,
+                )
+            })?;
+            // The list also answers WDATP_VNEXT, which is not a setting of the api-version's
+            // enum (arm-api.md §5): only the managed ones are listed.
+            for info in SETTINGS {
+                let Some(enabled) = items
+                    .iter()
+                    .find(|i| {
+                        i.get("name")
+                            .and_then(|n| n.as_str())
+                            .is_some_and(|n| n.eq_ignore_ascii_case(info.name))
+                    })
+                    .and_then(parse_enabled)
+                else {
+                    continue;
+                };
+                let id = SecuritySettingId::new(sub.clone(), info.name);
+                let state = Self::model(&id, info, enabled);
+                let shown = format!(
+                    "{} ({}): {}",
+                    info.name,
+                    sub,
+                    if enabled { "enabled" } else { "disabled" }
+                );
+                if !sink.send(shown, state).await {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -352,6 +352,78 @@ impl MoveState for WorkspaceSetting {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity and list (`terraform query`)
+
+/// The identity of a `defender_workspace_setting`: `import { to = defender_workspace_setting.x,
+/// identity = { subscription_id = "…" } }` (the setting is always `default`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_workspace_setting_identity")]
+pub struct WorkspaceSettingIdentity {
+    /// The subscription (lower case). Defaults to the provider's subscription on import.
+    pub subscription_id: Option<String>,
+}
+
+impl crate::framework::Identity for WorkspaceSetting {
+    type Identity = WorkspaceSettingIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<WorkspaceSettingIdentity> {
+        Some(WorkspaceSettingIdentity {
+            subscription_id: Some(super::discovery::canonical_subscription(
+                state.subscription_id.as_deref()?,
+            )),
+        })
+    }
+
+    fn import_id(
+        &self,
+        ctx: &Ctx,
+        identity: &WorkspaceSettingIdentity,
+    ) -> Result<String, Diagnostics> {
+        let sub =
+            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+        Ok(setting_id(&sub).to_string())
+    }
+}
+
+impl crate::framework::ListResource for WorkspaceSetting {
+    type ListConfig = super::discovery::SubscriptionsListConfig;
+    const LIST_DESCRIPTION: &'static str = "Lists the custom Log Analytics workspace settings \
+        of subscriptions; a subscription that uses Defender for Cloud's default workspaces has \
+        none and is skipped. `terraform query -generate-config-out=FILE` writes a \
+        `defender_workspace_setting` with an `import` block (by identity) for each.";
+
+    fn validate_list(&self, config: &Config<'_, Self::ListConfig>, diags: &mut Diagnostics) {
+        super::discovery::validate_subscriptions_list(config, diags);
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: Self::ListConfig,
+        sink: crate::framework::ListSink<Self::Model>,
+    ) -> Result<(), Diagnostics> {
+        for sub in super::discovery::list_subscriptions(ctx, config.subscription_ids.as_deref())? {
+            let id = setting_id(&sub);
+            let Some(remote) = self.get(ctx, &id).await? else {
+                continue;
+            };
+            // What import builds from the same answer.
+            let state = WorkspaceSettingModel {
+                id: Some(id.to_string()),
+                subscription_id: Some(id.subscription_id.clone()),
+                workspace_id: canonical_workspace_id(&remote.workspace_id),
+                scope: remote.scope,
+            };
+            let shown = format!("{} ({sub})", state.workspace_id);
+            if !sink.send(shown, state).await {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

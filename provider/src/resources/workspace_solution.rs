@@ -249,6 +249,22 @@ impl Resource for WorkspaceSolution {
                 "the location is empty; set a region such as \"westeurope\", or leave it out to \
                  use the workspace's region",
             );
+        } else if let Some(l) = &config.model.location
+            && !config.is_unknown("location")
+            && !l.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        {
+            // ARM region names are letters and digits ("westeurope"); ARM also normalises
+            // display names ("West Europe"), so spaces pass. Anything else ARM refuses with
+            // LocationNotAvailableForResourceType after the solution's other checks.
+            diags.error_at(
+                AttrPath::root("location"),
+                "Invalid location",
+                format!(
+                    "{l:?} is not an Azure region name: use letters and digits such as \
+                     \"westeurope\" (or a display name such as \"West Europe\"), or leave it \
+                     out to use the workspace's region"
+                ),
+            );
         }
     }
 
@@ -430,5 +446,80 @@ mod tests {
             .as_deref(),
             Some("northeurope")
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_workspace_solution`: `import { to = …, identity = {
+/// workspace_id = "…", solution = "Security" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_workspace_solution_identity")]
+pub struct WorkspaceSolutionIdentity {
+    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
+    pub workspace_id: String,
+    /// `Security` or `SecurityCenterFree` (any case on import).
+    pub solution: String,
+}
+
+impl crate::framework::Identity for WorkspaceSolution {
+    type Identity = WorkspaceSolutionIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<WorkspaceSolutionIdentity> {
+        Some(WorkspaceSolutionIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+            solution: Solution::parse(&state.solution)?.name().to_owned(),
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &WorkspaceSolutionIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        let solution = Solution::parse(&identity.solution).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid identity",
+                format!(
+                    "solution {:?} is not a Defender for Cloud solution; use {}",
+                    identity.solution,
+                    Solution::ALLOWED
+                ),
+            )
+        })?;
+        Ok(solution.id_for(&ws).to_string())
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::framework::Identity;
+
+    const WS: &str = "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/Rg/providers/Microsoft.OperationalInsights/workspaces/Law-1";
+
+    #[test]
+    fn identity_is_the_canonical_workspace_and_solution() {
+        let m: WorkspaceSolutionModel = serde_json::from_value(json!({
+            "workspace_id": WS.replace("20ff7fc3", "20FF7FC3"),
+            "solution": "securitycenterfree"
+        }))
+        .unwrap();
+        let identity = WorkspaceSolution.identity(&m).unwrap();
+        assert_eq!(identity.workspace_id, WS);
+        assert_eq!(identity.solution, "SecurityCenterFree");
+        let ctx = Ctx::new(None, Default::default());
+        assert_eq!(
+            WorkspaceSolution.import_id(&ctx, &identity).unwrap(),
+            "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/Rg/providers/Microsoft.OperationsManagement/solutions/SecurityCenterFree(Law-1)"
+        );
+        let bad = WorkspaceSolutionIdentity {
+            solution: "Sentinel".into(),
+            ..identity
+        };
+        let e = WorkspaceSolution.import_id(&ctx, &bad).unwrap_err();
+        assert!(e.0[0].detail.contains("\"SecurityCenterFree\""), "{e:?}");
     }
 }

@@ -178,12 +178,7 @@ async fn bad_subscription_id_is_refused_at_plan_time_without_arm_calls() {
         text.contains("subscription_id = \"not-a-guid\""),
         "points at the attribute: {text}"
     );
-    let arm: Vec<_> = env
-        .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/subscriptions"))
-        .collect();
+    let arm = env.arm_requests();
     assert!(arm.is_empty(), "no ARM request for bad input: {arm:?}");
 }
 

@@ -146,29 +146,89 @@ impl TfEnv {
         ]
     }
 
-    /// Runs terraform with the emulator's credentials in the environment.
-    pub async fn tf(&self, args: &[&str]) -> TfOutput {
+    /// Requests the emulator logged for ARM itself (`/subscriptions/…`, `/providers/…`): not
+    /// the token, metadata or control endpoints. Bad input must cause none.
+    pub fn arm_requests(&self) -> Vec<arm_emulator::RequestLogEntry> {
+        self.emulator
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                let p = r.path.to_ascii_lowercase();
+                p.starts_with("/subscriptions") || p.starts_with("/providers")
+            })
+            .collect()
+    }
+
+    /// A terraform command in `dir` (which must hold a main.tf) with the emulator's
+    /// credentials and this workdir's CLI configuration; `extra_env` applied last.
+    pub fn command_in(&self, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
-            .current_dir(self.path())
+            .current_dir(dir)
             .env("TF_CLI_CONFIG_FILE", self.path().join("terraformrc"))
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .envs(self.arm_env())
             .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
             .env_remove("TF_LOG_PATH");
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .expect("joining terraform")
-            .expect("running terraform");
-        TfOutput {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        cmd
+    }
+
+    /// Runs terraform in another directory (several configurations against one emulator).
+    pub async fn tf_in(&self, dir: &Path, args: &[&str]) -> TfOutput {
+        run(self.command_in(dir, args)).await
+    }
+
+    /// Runs terraform with the emulator's credentials in the environment.
+    pub async fn tf(&self, args: &[&str]) -> TfOutput {
+        run(self.command_in(self.path(), args)).await
+    }
+}
+
+/// Runs a prepared command to completion.
+pub async fn run(mut cmd: Command) -> TfOutput {
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("joining terraform")
+        .expect("running terraform");
+    TfOutput {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The direct children of `pid` whose command name starts with `prefix` (Linux `/proc`; the
+/// kernel truncates names to 15 bytes).
+pub fn children_named(pid: u32, prefix: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(child) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split at the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) && comm.starts_with(prefix) {
+            out.push(child);
         }
     }
+    out
 }

@@ -4,11 +4,21 @@
 
 mod common;
 
+mod actions;
 mod auto_provisioning;
+mod bad_input;
 mod catalog;
+mod coverage;
 mod debug_mode;
 mod examples;
+mod faults;
+mod identity;
+mod interrupt;
+mod load;
 mod plan;
 mod policy_assignment;
+mod query;
+mod secrets;
 mod settings;
+mod timeouts;
 mod workspace;

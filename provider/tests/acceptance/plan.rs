@@ -43,11 +43,7 @@ fn ext_mut<'a>(body: &'a mut Value, name: &str) -> &'a mut Value {
 }
 
 fn arm_requests(env: &TfEnv) -> Vec<arm_emulator::RequestLogEntry> {
-    env.emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/subscriptions"))
-        .collect()
+    env.arm_requests()
 }
 
 fn puts(env: &TfEnv) -> Vec<arm_emulator::RequestLogEntry> {

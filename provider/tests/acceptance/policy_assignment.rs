@@ -42,11 +42,7 @@ fn stored(env: &TfEnv, type_segment: &str) -> Vec<Value> {
 
 /// ARM requests (not token or metadata calls).
 fn arm_requests(env: &TfEnv) -> Vec<arm_emulator::RequestLogEntry> {
-    env.emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/subscriptions") || r.path.starts_with("/providers"))
-        .collect()
+    env.arm_requests()
 }
 
 fn output(env_out: &str, name: &str) -> Option<String> {

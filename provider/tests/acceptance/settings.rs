@@ -33,10 +33,8 @@ fn enabled(env: &TfEnv, name: &str) -> Option<bool> {
 
 /// Requests to ARM (not to the token or metadata endpoints) since the log was cleared.
 fn arm_requests(env: &TfEnv) -> Vec<String> {
-    env.emulator
-        .requests()
+    env.arm_requests()
         .into_iter()
-        .filter(|r| r.path.starts_with("/subscriptions") || r.path.starts_with("/providers"))
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }

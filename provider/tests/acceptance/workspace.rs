@@ -47,11 +47,7 @@ fn onboard_sentinel(env: &TfEnv, workspace: &str) {
 }
 
 fn arm_requests(env: &TfEnv) -> Vec<arm_emulator::RequestLogEntry> {
-    env.emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/subscriptions") || r.path.starts_with("/providers"))
-        .collect()
+    env.arm_requests()
 }
 
 /// A plan line `{name} = {value}`, whatever the alignment (`name` with its `+`/`~` mark).

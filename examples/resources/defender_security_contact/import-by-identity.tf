@@ -1,0 +1,6 @@
+import {
+  to = defender_security_contact.this
+  identity = {
+    subscription_id = "00000000-0000-0000-0000-000000000000" # optional: the provider's by default
+  }
+}

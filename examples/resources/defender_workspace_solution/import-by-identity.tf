@@ -1,0 +1,7 @@
+import {
+  to = defender_workspace_solution.security
+  identity = {
+    workspace_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-security/providers/Microsoft.OperationalInsights/workspaces/law-security"
+    solution     = "Security" # or "SecurityCenterFree"
+  }
+}
