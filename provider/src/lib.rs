@@ -6,6 +6,7 @@
 
 pub mod arm;
 pub mod catalog;
+pub mod crypto;
 pub mod docs;
 pub mod framework;
 pub mod protocol;
