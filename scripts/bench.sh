@@ -15,8 +15,13 @@ CALLS=${2:-200}
 OUT=target/bench
 mkdir -p "$OUT"
 
-cargo build --release -q -p terraform-provider-defender --features bench \
-  --bin terraform-provider-defender --example plugin_bench
+# Two builds on purpose: an example pulls in the dev-dependencies (aws-lc for the client's P-521
+# certificate), whose features Cargo would unify into a provider binary built in the same command.
+# The provider measured is the release binary exactly as shipped (ring only).
+cargo build --release -q -p terraform-provider-defender --bin terraform-provider-defender
+mkdir -p "$OUT/provider"
+cp target/release/terraform-provider-defender "$OUT/provider/"
+cargo build --release -q -p terraform-provider-defender --features bench --example plugin_bench
 
 if [[ -z "${GO_PEER:-}" ]]; then
   VENV=${BENCH_VENV:-$OUT/venv}
@@ -34,5 +39,5 @@ echo "Go peer: $GO_PEER" >&2
 
 SUB=20ff7fc3-e762-44dd-bd96-b71116dcdc23
 target/release/examples/plugin_bench --runs "$RUNS" --calls "$CALLS" --json "$OUT/plugin_bench.json" \
-  "rust=target/release/terraform-provider-defender,defender_auto_provisioning,{\"subscription_id\":\"$SUB\",\"enabled\":false}" \
+  "rust=$OUT/provider/terraform-provider-defender,defender_auto_provisioning,{\"subscription_id\":\"$SUB\",\"enabled\":false}" \
   "go=$GO_PEER,${GO_RESOURCE:-workato_folder},${GO_VALUES:-{\"name\":\"bench\",\"folder_id\":1}}"

@@ -1,6 +1,6 @@
 //! Protocol benchmark client: launches provider binaries the way Terraform's go-plugin client
-//! does (magic cookie, `PLUGIN_PROTOCOL_VERSIONS=5,6`, port range, AutoMTLS with a fresh
-//! ECDSA P-521 client certificate), and measures, per process:
+//! does (magic cookie, `PLUGIN_PROTOCOL_VERSIONS=5,6`, port range, AutoMTLS with an ECDSA
+//! P-521 client certificate shaped like go-plugin's), and measures, per process:
 //!
 //! - start-up: exec to the handshake line on stdout; connect: TLS + HTTP/2 set-up and the first
 //!   GetProviderSchema answer; ready: the two together;
@@ -84,30 +84,31 @@ struct ClientCert {
     key: Vec<u8>,
 }
 
+/// The P-521 certificate comes from `tests/fixtures/` (made with openssl): the provider's
+/// rcgen is built on ring, which has no P-521, and Cargo would unify an aws-lc rcgen from the
+/// dev-dependencies into it. The provider's work per process does not depend on which
+/// certificate it is (it parses the PEM and pins the DER).
 fn client_cert() -> Result<ClientCert> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()])?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyEncipherment,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key)?;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/goplugin-p521-a.pem"
+    );
+    let pem = std::fs::read_to_string(path).with_context(|| path.to_string())?;
+    let (mut der, mut key) = (None, None);
+    for item in rustls_pemfile::read_all(&mut pem.as_bytes()) {
+        match item? {
+            rustls_pemfile::Item::X509Certificate(c) => der = Some(c.to_vec()),
+            rustls_pemfile::Item::Pkcs8Key(k) => key = Some(k.secret_pkcs8_der().to_vec()),
+            _ => {}
+        }
+    }
+    let cut = pem
+        .find("-----BEGIN PRIVATE KEY")
+        .context("no key in the fixture")?;
     Ok(ClientCert {
-        pem: cert.pem(),
-        der: cert.der().to_vec(),
-        key: key.serialize_der(),
+        pem: pem[..cut].to_string(),
+        der: der.context("no certificate in the fixture")?,
+        key: key.context("no PKCS#8 key in the fixture")?,
     })
 }
 

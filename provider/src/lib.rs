@@ -7,6 +7,7 @@
 pub mod arm;
 pub mod audit;
 pub mod catalog;
+pub mod crypto;
 pub mod docs;
 pub mod framework;
 pub mod protocol;

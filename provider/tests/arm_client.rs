@@ -1068,7 +1068,15 @@ async fn managed_identity_flow_against_imds_protocol() {
 /// A self-signed RSA certificate as a password-protected PKCS#12 bundle, plus the
 /// certificate's DER and the key's public part (to verify signatures).
 fn test_pfx(password: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    // rcgen signs with ring (the provider's backend), which cannot generate RSA keys.
+    use aws_lc_rs::encoding::AsDer;
+    let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let pkcs8: aws_lc_rs::encoding::Pkcs8V1Der = rsa.as_der().unwrap();
+    let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+        &rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_ref()),
+        &rcgen::PKCS_RSA_SHA256,
+    )
+    .unwrap();
     let params = rcgen::CertificateParams::new(vec!["defender-test".into()]).unwrap();
     let cert = params.self_signed(&key).unwrap();
     let cert_der = cert.der().to_vec();

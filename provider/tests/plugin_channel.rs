@@ -36,6 +36,27 @@ fn client_cert() -> ClientCert {
     }
 }
 
+/// A certificate shaped like go-plugin's (ECDSA P-521, a CA), from `tests/fixtures/`: the
+/// provider's crypto (ring) cannot make P-521 keys, so the test cannot make one either.
+fn client_cert_p521(fixture: &str) -> ClientCert {
+    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let pem = std::fs::read_to_string(&path).unwrap();
+    let (mut der, mut key) = (None, None);
+    for item in rustls_pemfile::read_all(&mut pem.as_bytes()) {
+        match item.unwrap() {
+            rustls_pemfile::Item::X509Certificate(c) => der = Some(c.to_vec()),
+            rustls_pemfile::Item::Pkcs8Key(k) => key = Some(k.secret_pkcs8_der().to_vec()),
+            _ => {}
+        }
+    }
+    let cert_pem = pem[..pem.find("-----BEGIN PRIVATE KEY").unwrap()].to_string();
+    ClientCert {
+        pem: cert_pem,
+        der: der.unwrap(),
+        key: key.unwrap(),
+    }
+}
+
 struct Plugin {
     child: Child,
     addr: String,
@@ -215,6 +236,28 @@ async fn terraforms_certificate_is_accepted_and_shutdown_exits_promptly() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Terraform's real client certificate is P-521, which ring (the provider's crypto) cannot
+/// verify on its own: the provider must still offer the scheme and check the signature, or Go
+/// sends no certificate and the handshake fails.
+#[tokio::test]
+async fn a_p521_certificate_as_go_plugin_makes_is_accepted() {
+    let cert = client_cert_p521("goplugin-p521-a.pem");
+    let p = start(&[("PLUGIN_CLIENT_CERT", &cert.pem)]);
+    let ch = channel(&p, Some(&cert))
+        .await
+        .expect("connecting with a P-521 certificate");
+    schema_call(ch)
+        .await
+        .expect("GetProviderSchema over P-521 mTLS");
+    // Another P-521 certificate is still refused.
+    let intruder = client_cert_p521("goplugin-p521-b.pem");
+    let refused = match channel(&p, Some(&intruder)).await {
+        Err(_) => true,
+        Ok(ch) => schema_call(ch).await.is_err(),
+    };
+    assert!(refused, "only PLUGIN_CLIENT_CERT's certificate is accepted");
 }
 
 #[tokio::test]

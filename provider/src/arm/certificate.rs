@@ -12,9 +12,9 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::{digest, rand::SystemRandom, rsa::KeyPair, signature};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::{digest, rand::SystemRandom, rsa::KeyPair, signature};
 
 /// How long an assertion is valid.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -143,7 +143,7 @@ impl SigningCertificate {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        let mut sig = vec![0u8; self.key.public().modulus_len()];
         self.key
             .sign(
                 &signature::RSA_PKCS1_SHA256,

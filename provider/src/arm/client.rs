@@ -356,6 +356,7 @@ impl ArmClient {
         if let Some(c) = self.inner.http.get() {
             return Ok(c);
         }
+        crate::crypto::install_default();
         let mut b = reqwest::Client::builder()
             .connect_timeout(self.inner.connect_timeout)
             .tcp_nodelay(true)

@@ -203,6 +203,7 @@ impl Cloud {
     /// `GET {scheme}://{host}/metadata/endpoints?api-version=2022-09-01`.
     pub async fn discover(metadata_host: &str) -> Result<Cloud, CloudError> {
         let url = Self::metadata_url(metadata_host)?;
+        crate::crypto::install_default();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))

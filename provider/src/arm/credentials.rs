@@ -9,7 +9,7 @@
 //!   `http://127.0.0.1:…`, which every acceptance test and the demo use;
 //! - its managed identity credential has the IMDS endpoint as a constant: no `msi_endpoint`;
 //! - its certificate credential needs the `openssl` feature (a system OpenSSL), while the
-//!   provider is rustls/aws-lc only;
+//!   provider is rustls/ring only;
 //! - GitHub Actions / Azure DevOps request-URL OIDC (azurerm's `oidc_request_url`) is not a flow
 //!   it has with these inputs, and it would bring `azure_core`'s own HTTP pipeline next to ours.
 //!
@@ -792,6 +792,7 @@ const ENTRA_TIMEOUT: Duration = Duration::from_secs(30);
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn build_http(no_proxy: bool) -> Result<reqwest::Client, reqwest::Error> {
+    crate::crypto::install_default();
     let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(ENTRA_TIMEOUT)

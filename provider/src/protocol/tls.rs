@@ -5,7 +5,10 @@
 //! DER goes into the handshake line. Quirks (tfplugin6.md §2.4):
 //! - the client certificate has `IsCA: true`, so webpki refuses it as an end entity
 //!   (`CaUsedAsEndEntity`): we pin the exact DER bytes instead of building a chain;
-//! - P-521 signatures need aws-lc-rs (ring has no P-521 and Go then silently sends no cert);
+//! - P-521 signatures must be accepted, or Go silently sends no certificate: ring has no P-521,
+//!   so [`crate::crypto::plugin_provider`] adds a pure-Rust P-521 verifier;
+//! - the server's P-256 key comes from ring, whose RNG reads getrandom: aws-lc's first RNG use
+//!   seeded from CPU jitter and took most of start-up (BENCHMARKS.md);
 //! - grpc-go ≥ 1.67 insists on ALPN `h2`.
 
 use std::sync::Arc;
@@ -36,7 +39,7 @@ pub struct ServerTls {
 }
 
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    crate::crypto::plugin_provider()
 }
 
 /// Parses the first certificate of a PEM text into DER.

@@ -618,6 +618,7 @@ async fn ten_plans_in_parallel_are_serialised_and_409s_retried() {
     );
     let emulator = env.emulator.state();
     let portal = tokio::spawn(async move {
+        defender::crypto::install_default();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         let mut writes = 0;
