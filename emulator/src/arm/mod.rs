@@ -91,7 +91,7 @@ pub async fn fallback(State(state): State<Arc<EmulatorState>>, req: Request) -> 
 }
 
 async fn dispatch(state: &EmulatorState, parts: &Parts, body: Body) -> Result<Response, ArmError> {
-    bearer::authenticate(state, &parts.headers)?;
+    let caller = bearer::authenticate(state, &parts.headers)?;
     let query = query_pairs(parts.uri.query());
     let api_version = query_get(&query, "api-version")
         .filter(|v| !v.is_empty())
@@ -147,6 +147,7 @@ async fn dispatch(state: &EmulatorState, parts: &Parts, body: Body) -> Result<Re
         provider: &provider,
         api_version: &api_version,
         query: &query,
+        caller: &caller.object_id,
     };
     ctx.resource(body).await
 }
@@ -158,6 +159,8 @@ struct Ctx<'a> {
     provider: &'a ProviderPart,
     api_version: &'a str,
     query: &'a [(String, String)],
+    /// The object ID (`oid`) of the token's principal.
+    caller: &'a str,
 }
 
 impl Ctx<'_> {
@@ -232,6 +235,7 @@ impl Ctx<'_> {
                 collection_id: self.collection_id(spec),
                 resource: (verb != Verb::List).then(|| self.resource_ref(spec)),
                 body,
+                caller: self.caller,
             })
             .await;
         }

@@ -129,6 +129,9 @@ pub struct Request<'a> {
     pub resource: Option<ResourceRef>,
     /// The PUT body (a JSON object); `None` for other verbs.
     pub body: Option<Value>,
+    /// The object ID of the principal whose token the request carries (what ARM records as
+    /// `createdBy` / `updatedBy`).
+    pub caller: &'a str,
 }
 
 /// The handler registered for `spec`, if any.

@@ -25,7 +25,8 @@
 //!   assignment without an identity answers 400 `ResourceIdentityRequired` [3p
 //!   azure-cli#13150].
 //! - ARM adds `notScopes: []`, `enforcementMode: Default`, `scope`, `metadata.createdOn` /
-//!   `updatedOn` and (2025-03-01) `instanceId`.
+//!   `updatedOn`, `createdBy` / `updatedBy` (the callers' object IDs) and (2025-03-01)
+//!   `instanceId`.
 //! - DELETE removes a system-assigned identity's service principal; role assignments made
 //!   for it stay behind, as in Azure, which is why clients remove them first.
 
@@ -694,6 +695,19 @@ fn not_found(resource: &ResourceRef) -> ArmError {
 }
 
 /// The handler: every verb.
+/// ARM records who made and who last changed an assignment in its metadata (arm-api.md: ARM
+/// adds `createdBy`, `createdOn`, `updatedBy`, `updatedOn`): the object IDs of the callers.
+fn record_principals(body: &mut Value, existing: Option<&Value>, caller: &str) {
+    let created_by = existing
+        .and_then(|e| e.pointer("/properties/metadata/createdBy"))
+        .cloned()
+        .unwrap_or_else(|| json!(caller));
+    if let Some(Value::Object(metadata)) = body.pointer_mut("/properties/metadata") {
+        metadata.insert("createdBy".to_owned(), created_by);
+        metadata.insert("updatedBy".to_owned(), json!(caller));
+    }
+}
+
 pub fn handle(req: Request<'_>) -> HandlerFuture<'_> {
     Box::pin(async move { answer(&req) })
 }
@@ -761,6 +775,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 existing.as_ref(),
                 &resource.id,
             );
+            record_principals(&mut outcome.body, existing.as_ref(), req.caller);
             Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => {

@@ -240,6 +240,25 @@ impl ArmClient {
         &self.inner.cloud
     }
 
+    /// The object ID (`oid` claim) of the principal the provider acts as, read from its ARM
+    /// access token (cached, so usually no request). `None` when the token is not a JWT with
+    /// an `oid` (the claim is not verified: it only tells the provider's own requests apart).
+    pub async fn caller_object_id(&self) -> Option<String> {
+        use base64::Engine;
+        let token = self
+            .inner
+            .credential
+            .get_token(&self.inner.scope)
+            .await
+            .ok()?;
+        let payload = token.token.expose().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("oid")?.as_str().map(str::to_owned)
+    }
+
     /// The credential.
     pub fn credential(&self) -> &Arc<dyn TokenCredential> {
         &self.inner.credential

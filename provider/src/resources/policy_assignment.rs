@@ -1022,6 +1022,22 @@ async fn delete_role(arm: &ArmClient, id: &str) -> Result<(), Diagnostic> {
 // ---------------------------------------------------------------------------------------------
 // The resource
 
+/// Whether an existing assignment is the one an interrupted apply of this configuration
+/// created: ARM recorded this principal as its creator and it assigns the same definition.
+fn left_by_interrupted_apply(existing: &Value, desired: &Value, caller: Option<&str>) -> bool {
+    let created_by = existing
+        .pointer("/properties/metadata/createdBy")
+        .and_then(Value::as_str);
+    let definition = |v: &Value| {
+        v.pointer("/properties/policyDefinitionId")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    };
+    matches!((created_by, caller), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+        && definition(existing).is_some()
+        && definition(existing) == definition(desired)
+}
+
 impl Resource for PolicyAssignment {
     type Model = PolicyAssignmentModel;
     const TYPE_NAME: &'static str = "defender_policy_assignment";
@@ -1395,15 +1411,27 @@ impl Resource for PolicyAssignment {
                 .at(AttrPath::root("scope"))
         })?;
         let body = render::policy_assignment_body(&input).map_err(render_error)?;
-        if self.get(arm, &id).await?.is_some() {
-            return Err(Diagnostic::error(
-                "Policy assignment already exists",
-                format!(
-                    "{} already exists. To manage it with Terraform, import it: terraform import <address> {id}",
-                    id.describe()
-                ),
-            )
-            .into());
+        if let Some(existing) = self.get(arm, &id).await? {
+            // An apply that was killed after its PUT leaves the assignment in Azure but not
+            // in state. The re-run adopts it only when it is evidently that one: made by this
+            // same principal (ARM's `metadata.createdBy`) for the same definition. Anything
+            // else is someone else's and must be imported on purpose.
+            let caller = arm.caller_object_id().await;
+            if !left_by_interrupted_apply(&existing, &body, caller.as_deref()) {
+                return Err(Diagnostic::error(
+                    "Policy assignment already exists",
+                    format!(
+                        "{} already exists. To manage it with Terraform, import it: terraform import <address> {id}",
+                        id.describe()
+                    ),
+                )
+                .into());
+            }
+            tracing::warn!(
+                assignment = %id,
+                "adopting a policy assignment this principal created for the same definition \
+                 (an earlier apply was interrupted before it reached state)"
+            );
         }
         arm.put(&id.to_string(), POLICY_ASSIGNMENT_API_VERSION, &body)
             .await
@@ -1933,6 +1961,28 @@ impl crate::framework::ListResource for PolicyAssignment {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_an_assignment_this_principal_made_for_the_same_definition_is_adopted() {
+        let def = "/providers/Microsoft.Authorization/policyDefinitions/4da21710-ce6f-4e06-8cdb-5cc4c93ffbee";
+        let existing = serde_json::json!({"properties": {
+            "policyDefinitionId": def.to_uppercase(),
+            "metadata": {"createdBy": "6F1E0D4C-0000-4000-8000-000000000001"}
+        }});
+        let desired = serde_json::json!({"properties": {"policyDefinitionId": def}});
+        let me = Some("6f1e0d4c-0000-4000-8000-000000000001");
+        assert!(left_by_interrupted_apply(&existing, &desired, me));
+        assert!(!left_by_interrupted_apply(
+            &existing,
+            &desired,
+            Some("someone-else")
+        ));
+        assert!(!left_by_interrupted_apply(&existing, &desired, None));
+        let other = serde_json::json!({"properties": {"policyDefinitionId": "/providers/x/policyDefinitions/other"}});
+        assert!(!left_by_interrupted_apply(&existing, &other, me));
+        let unsigned = serde_json::json!({"properties": {"policyDefinitionId": def}});
+        assert!(!left_by_interrupted_apply(&unsigned, &desired, me));
+    }
 
     const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001";
 

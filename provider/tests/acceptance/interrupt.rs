@@ -106,39 +106,13 @@ async fn interrupted_apply_then_rerun(how: Interrupt) {
 
     // Re-run without the slowness: converges, with nothing assigned twice.
     env.emulator.clear_faults();
-    let rerun = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
-    if let Interrupt::KillProvider = how {
-        // A killed provider cannot report what it created: the assignment exists in Azure but
-        // not in state. Like azurerm, create refuses to take over an existing assignment
-        // silently (it may belong to another configuration) and says how to import it.
-        let text = flat(&rerun.all());
-        rerun.assert_code(1);
-        assert!(
-            text.contains("Error: Policy assignment already exists"),
-            "{text}"
-        );
-        let id = format!(
-            "/subscriptions/{}/providers/Microsoft.Authorization/policyAssignments/dependency-agent-linux",
-            crate::common::SUBSCRIPTION
-        );
-        assert!(
-            text.contains(&format!("terraform import <address> {id}")),
-            "{text}"
-        );
-        env.tf(&[
-            "import",
-            "-no-color",
-            "defender_policy_assignment.deps",
-            &id,
-        ])
+    // A killed provider cannot report what it created: the assignment exists in Azure but
+    // not in state. The re-run adopts it because ARM recorded this same principal as its
+    // creator (`metadata.createdBy`) for the same definition; an assignment anyone else made
+    // would be refused with an import hint (tested in policy_assignment.rs).
+    env.tf(&["apply", "-auto-approve", "-no-color"])
         .await
         .assert_code(0);
-        env.tf(&["apply", "-auto-approve", "-no-color"])
-            .await
-            .assert_code(0);
-    } else {
-        rerun.assert_code(0);
-    }
     assert_state_matches_emulator(&env).await;
     assert_converged(&env).await;
     assert_no_duplicate_assignments(&env);
@@ -173,4 +147,42 @@ async fn ctrl_c_mid_apply_then_rerun_converges_without_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_provider_mid_apply_then_rerun_converges_without_duplicates() {
     interrupted_apply_then_rerun(Interrupt::KillProvider).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_assignment_someone_else_made_is_not_adopted() {
+    let env = TfEnv::start().await;
+    let id = format!(
+        "/subscriptions/{}/providers/Microsoft.Authorization/policyAssignments/dependency-agent-linux",
+        crate::common::SUBSCRIPTION
+    );
+    // Made in the portal by another principal, for the same definition.
+    env.emulator.set_resource(
+        &id,
+        serde_json::json!({
+            "properties": {
+                "displayName": "Deploy Dependency agent for Linux virtual machines",
+                "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/4da21710-ce6f-4e06-8cdb-5cc4c93ffbee",
+                "metadata": {"createdBy": "0b6ac6b1-0000-4000-8000-00000000a11c"}
+            },
+            "location": "westeurope",
+            "identity": {"type": "SystemAssigned"}
+        }),
+    );
+    env.config(&dine_config(""));
+    let apply = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    apply.assert_code(1);
+    let text = flat(&apply.all());
+    assert!(
+        text.contains("Error: Policy assignment already exists"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("terraform import <address> {id}")),
+        "{text}"
+    );
+    assert!(
+        !env.arm_requests().iter().any(|r| r.method == "PUT"),
+        "nothing written over someone else's assignment"
+    );
 }
