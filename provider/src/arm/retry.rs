@@ -60,6 +60,15 @@ impl RetryPolicy {
 /// async 201/202 (arm-api.md §13.1); `retry-after-ms` / `x-ms-retry-after-ms` (Azure SDK
 /// convention) win when present.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_unclamped(headers).map(|d| d.min(MAX_RETRY_AFTER))
+}
+
+/// The longest wait a `Retry-After` can ask for. Longer values (a broken proxy, or found by
+/// fuzzing: `Retry-After: 1111…1`, 37 digits, once panicked converting the float and would
+/// overflow `Instant + wait`) are read as this, and the operation deadline then gives up.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn retry_after_unclamped(headers: &HeaderMap) -> Option<Duration> {
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
         if let Some(ms) = headers
             .get(name)
@@ -77,7 +86,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         && secs >= 0.0
         && secs.is_finite()
     {
-        return Some(Duration::from_secs_f64(secs));
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -125,6 +134,23 @@ mod tests {
             let b = j.backoff(2);
             assert!(b >= Duration::from_secs(2) && b <= Duration::from_millis(2400));
         }
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_capped_not_panics() {
+        for v in [
+            "1111111111111111111111111111111111111",
+            "18446744073709551615",
+            "1e300",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, v.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{v}");
+            let _ = std::time::Instant::now() + retry_after(&h).unwrap();
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after-ms", "18446744073709551615".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
     }
 
     #[test]
