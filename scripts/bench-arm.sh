@@ -230,7 +230,7 @@ stop_emulator
   echo "\`terraform apply\` wall time (s, min | median | max over $RUNS): $(stats < "$d/apply-times.txt")"
   python3 - "$d/requests-1.json" <<'PY'
 import json, re, sys
-log = json.load(open(sys.argv[1]))
+log = [e for e in json.load(open(sys.argv[1])) if not e["path"].startswith("/_emulator")]
 guid = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 print("\n| # | method | path (GUIDs as {guid}) | status |\n|---|---|---|---|")
 arm = 0
