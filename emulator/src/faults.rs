@@ -10,6 +10,7 @@
 //! {"resource_type": "Microsoft.Security/autoProvisioningSettings", "method": "GET", "drop": true}
 //! {"status": 409, "code": "Conflict", "message": "Another update operation is in progress."}
 //! {"path": "autoProvisioningSettings/default", "not_found_after_create": 2}
+//! {"path": "policyAssignments", "not_found_after_create_ms": 3000}
 //! ```
 //!
 //! Matching: `method` (case-insensitive, `*` or absent = any), `path` (case-insensitive
@@ -20,9 +21,12 @@
 //! Evaluation order: every matching latency rule adds its delay; then the first matching
 //! `status` or `drop` rule fires and answers. `not_found_after_create` rules fire when a PUT
 //! they match creates a resource: the next `k` GETs of that resource answer 404
-//! `ResourceNotFound` (ARM's eventual consistency, DESIGN.md section 4).
+//! `ResourceNotFound` (ARM's eventual consistency, DESIGN.md section 4);
+//! `not_found_after_create_ms` rules make every GET of it answer 404 for that long after the PUT
+//! instead (a lag in time, whatever the reader's polling pace: used by the benchmarks).
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use regex::Regex;
@@ -44,6 +48,8 @@ pub enum FaultAction {
     Drop,
     /// The first `gets` GETs of a resource after a PUT created it answer 404.
     NotFoundAfterCreate { gets: u32 },
+    /// Every GET of a resource in the `ms` milliseconds after a PUT created it answers 404.
+    NotFoundAfterCreateFor { ms: u64 },
 }
 
 /// One fault rule. Build with the constructors and chain the matchers:
@@ -107,6 +113,10 @@ impl FaultRule {
         Self::with_action(FaultAction::NotFoundAfterCreate { gets })
     }
 
+    pub fn not_found_after_create_for(ms: u64) -> Self {
+        Self::with_action(FaultAction::NotFoundAfterCreateFor { ms })
+    }
+
     /// Adds `Retry-After: secs` to a status fault (no effect on other kinds).
     pub fn retry_after(mut self, secs: u64) -> Self {
         if let FaultAction::Status { retry_after, .. } = &mut self.action {
@@ -150,7 +160,7 @@ impl FaultRule {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum FaultError {
     #[error(
-        "a fault rule needs exactly one of 'status', 'latency_ms', 'drop', 'not_found_after_create' (found {0})"
+        "a fault rule needs exactly one of 'status', 'latency_ms', 'drop', 'not_found_after_create', 'not_found_after_create_ms' (found {0})"
     )]
     Action(usize),
     #[error("'{0}' is not a valid HTTP status for a fault (use 400-599)")]
@@ -191,6 +201,8 @@ struct FaultRuleWire {
     drop: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     not_found_after_create: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_found_after_create_ms: Option<u64>,
 }
 
 impl TryFrom<FaultRuleWire> for FaultRule {
@@ -200,7 +212,8 @@ impl TryFrom<FaultRuleWire> for FaultRule {
         let actions = usize::from(w.status.is_some())
             + usize::from(w.latency_ms.is_some())
             + usize::from(w.drop)
-            + usize::from(w.not_found_after_create.is_some());
+            + usize::from(w.not_found_after_create.is_some())
+            + usize::from(w.not_found_after_create_ms.is_some());
         if actions != 1 {
             return Err(FaultError::Action(actions));
         }
@@ -222,6 +235,8 @@ impl TryFrom<FaultRuleWire> for FaultRule {
                 FaultAction::Latency { ms }
             } else if let Some(gets) = w.not_found_after_create {
                 FaultAction::NotFoundAfterCreate { gets }
+            } else if let Some(ms) = w.not_found_after_create_ms {
+                FaultAction::NotFoundAfterCreateFor { ms }
             } else {
                 FaultAction::Drop
             }
@@ -267,6 +282,7 @@ impl From<FaultRule> for FaultRuleWire {
             FaultAction::Latency { ms } => w.latency_ms = Some(ms),
             FaultAction::Drop => w.drop = true,
             FaultAction::NotFoundAfterCreate { gets } => w.not_found_after_create = Some(gets),
+            FaultAction::NotFoundAfterCreateFor { ms } => w.not_found_after_create_ms = Some(ms),
         }
         w
     }
@@ -372,8 +388,16 @@ pub struct FaultSet {
 struct FaultSetInner {
     rules: Vec<Active>,
     next_id: u64,
-    /// Lowercased resource ID → GETs still to answer 404.
-    pending_not_found: HashMap<String, u32>,
+    /// Lowercased resource ID → the 404s its GETs still owe.
+    pending_not_found: HashMap<String, Pending>,
+}
+
+/// What a `not_found_after_create` rule left owing to one resource.
+enum Pending {
+    /// This many more GETs answer 404.
+    Gets(u32),
+    /// GETs answer 404 until then.
+    Until(Instant),
 }
 
 impl FaultSet {
@@ -468,36 +492,47 @@ impl FaultSet {
         let mut inner = self.inner.lock();
         let mut armed = None;
         for active in inner.rules.iter_mut() {
-            if let FaultAction::NotFoundAfterCreate { gets } = active.rule.action
-                && active.matches(target)
-            {
+            let pending = match active.rule.action {
+                FaultAction::NotFoundAfterCreate { gets } => Pending::Gets(gets),
+                FaultAction::NotFoundAfterCreateFor { ms } => {
+                    Pending::Until(Instant::now() + Duration::from_millis(ms))
+                }
+                _ => continue,
+            };
+            if active.matches(target) {
                 active.fire();
-                armed = Some((active.rule.id.clone(), gets));
+                armed = Some((active.rule.id.clone(), pending));
                 break;
             }
         }
-        let (id, gets) = armed?;
-        if gets > 0 {
+        let (id, pending) = armed?;
+        if !matches!(pending, Pending::Gets(0)) {
             inner
                 .pending_not_found
-                .insert(resource_key.to_owned(), gets);
+                .insert(resource_key.to_owned(), pending);
         }
         Some(id)
     }
 
-    /// True (and one fewer left) when a GET of `resource_key` must still answer 404.
+    /// True (and one fewer left, for a count) when a GET of `resource_key` must still answer 404.
     pub fn take_not_found(&self, resource_key: &str) -> bool {
         let mut inner = self.inner.lock();
-        match inner.pending_not_found.get_mut(resource_key) {
-            Some(n) if *n > 0 => {
+        let (owed, done) = match inner.pending_not_found.get_mut(resource_key) {
+            Some(Pending::Gets(n)) if *n > 0 => {
                 *n -= 1;
-                if *n == 0 {
-                    inner.pending_not_found.remove(resource_key);
-                }
-                true
+                (true, *n == 0)
             }
-            _ => false,
+            Some(Pending::Until(t)) => {
+                let owed = Instant::now() < *t;
+                (owed, !owed)
+            }
+            Some(_) => (false, true),
+            None => (false, false),
+        };
+        if done {
+            inner.pending_not_found.remove(resource_key);
         }
+        owed
     }
 }
 
@@ -606,5 +641,32 @@ mod tests {
         assert!(set.take_not_found("/r"));
         assert!(!set.take_not_found("/r"));
         assert!(!set.take_not_found("/s"));
+    }
+
+    #[test]
+    fn not_found_after_create_for_a_time() {
+        let nf: FaultRule =
+            serde_json::from_str(r#"{"path":"x","not_found_after_create_ms":150}"#).unwrap();
+        assert_eq!(nf.action, FaultAction::NotFoundAfterCreateFor { ms: 150 });
+        let back = serde_json::to_value(&nf).unwrap();
+        assert_eq!(back["not_found_after_create_ms"], 150);
+        assert!(
+            serde_json::from_str::<FaultRule>(
+                r#"{"not_found_after_create":1,"not_found_after_create_ms":1}"#
+            )
+            .is_err(),
+            "one action only"
+        );
+        let set = FaultSet::default();
+        set.add(nf).unwrap();
+        let t = target("PUT", "/x", None);
+        assert!(set.on_created(&t, "/x").is_some());
+        // Any number of GETs inside the window answer 404, none after it.
+        for _ in 0..5 {
+            assert!(set.take_not_found("/x"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!set.take_not_found("/x"));
+        assert!(!set.take_not_found("/x"));
     }
 }

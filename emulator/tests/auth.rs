@@ -290,7 +290,11 @@ async fn certificate_assertions_are_checked_structurally() {
 
 /// An RSA key and self-signed certificate; returns (certificate DER, PKCS#8 key DER).
 fn certificate() -> (Vec<u8>, Vec<u8>) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    // rcgen is built on ring (as in the provider), which cannot generate RSA keys.
+    use aws_lc_rs::encoding::AsDer;
+    let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let pkcs8: aws_lc_rs::encoding::Pkcs8V1Der = rsa.as_der().unwrap();
+    let key = rcgen::KeyPair::try_from(pkcs8.as_ref()).unwrap();
     let cert = rcgen::CertificateParams::new(vec!["app".to_owned()])
         .unwrap()
         .self_signed(&key)

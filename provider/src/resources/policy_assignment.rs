@@ -31,10 +31,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{WaitPolicy, Waited, arm_error, wait_until};
+use super::common::{Waited, arm_error, wait_until};
 use super::policy_common::{
     PolicyAssignmentId, PolicyInfo, RemediationId, TaskSettings, cancel_running_remediations,
-    fetch_policy, plain_parameters, put_remediation, scope_string, wait_for_remediation,
+    consistency_wait, fetch_policy, plain_parameters, put_remediation, scope_string,
+    wait_for_remediation,
 };
 use super::policy_definition_data::unknown_key_detail;
 use crate::arm::ArmClient;
@@ -601,7 +602,7 @@ impl PolicyAssignment {
             .unwrap_or_default()
             .to_owned();
         let want_identity = written.get("identity").is_some();
-        let policy = WaitPolicy::eventual(arm.cloud().is_loopback(), CONSISTENCY_TIMEOUT);
+        let policy = consistency_wait(arm.cloud().is_loopback(), CONSISTENCY_TIMEOUT);
         let what = format!("{} to be readable", id.describe());
         wait_until(ctx, &what, policy, || async {
             Ok(match self.get(arm, id).await? {

@@ -13,7 +13,7 @@ use crate::catalog::render::{self, REMEDIATION_API_VERSION, RemediationInput, Re
 use crate::catalog::{CatalogEntry, DefinitionKind, ParamProblem, ParamType, RoleTarget};
 use crate::framework::{AttrPath, Ctx, Diagnostic, Diagnostics};
 
-use super::common::arm_error;
+use super::common::{WaitPolicy, arm_error};
 
 // ---------------------------------------------------------------------------------------------
 // Typed IDs
@@ -706,6 +706,21 @@ impl TaskStatus {
             succeeded: n("successfulDeployments"),
             failed: n("failedDeployments"),
         }
+    }
+}
+
+/// How a write ARM accepted is awaited until reads show it (policy assignments answer 404 or
+/// the old body for a while after a PUT, DESIGN.md §4): first look after 1 s (100 ms against a
+/// loopback emulator), then every second at most, for up to `timeout`. A doubling backoff
+/// (`WaitPolicy::eventual`) overshoots the end of the lag by up to the lag itself — 3.1 s for a
+/// 2 s lag, 12.7 s for 10 s (BENCHMARKS.md §4); capped at 1 s the create ends within about a
+/// second of the lag. One GET per second per waiting assignment is far inside ARM's read limits
+/// (azurerm reads every 5 s until it has seen 20 answers in a row).
+pub fn consistency_wait(loopback: bool, timeout: Duration) -> WaitPolicy {
+    WaitPolicy {
+        timeout,
+        first_interval: Duration::from_millis(if loopback { 100 } else { 1000 }),
+        max_interval: Duration::from_secs(1),
     }
 }
 
