@@ -61,6 +61,19 @@ impl ResourceId {
         if parts.iter().any(|p| p.trim().is_empty()) {
             return Err(id_err(KIND, input, "it has an empty segment"));
         }
+        // ARM names never hold control characters or start or end with white space. Refusing
+        // them also keeps parse ∘ Display a fixed point: `/a/b\n/` trimmed to `/a/b\n` would
+        // otherwise display a name that parses back without its newline (found by libFuzzer).
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.trim() != **p || p.chars().any(char::is_control))
+        {
+            return Err(id_err(
+                KIND,
+                input,
+                format!("segment {p:?} has white space at an end or a control character"),
+            ));
+        }
         if !parts.len().is_multiple_of(2) {
             return Err(id_err(
                 KIND,
@@ -559,6 +572,19 @@ impl std::str::FromStr for Scope {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn segments_with_control_characters_or_outer_spaces_are_refused() {
+        for bad in [
+            "/subscriptions/x/resourceGroups/rg\n\n/",
+            "/subscriptions/x/resourceGroups/ rg",
+            "/subscriptions/x/resourceGroups/r\u{0}g",
+        ] {
+            assert!(ResourceId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(ResourceId::parse("  /subscriptions/x/resourceGroups/rg/  ").is_ok());
+        assert!(ResourceId::parse("/subscriptions/x/resourceGroups/my rg").is_ok());
+    }
 
     const SUB: &str = "12345678-1234-9876-4563-123456789012";
 
