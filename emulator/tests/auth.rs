@@ -509,12 +509,14 @@ async fn arm_refuses_missing_bad_expired_and_foreign_tokens() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let emu = start(Config::default().with_token_lifetime(Duration::from_secs(1))).await;
+    // `exp` is whole seconds (as in Entra's JWTs), counted from the second the token was
+    // issued in: a 1 s token could expire at once. 3 s leaves at least 2 s for the first call.
+    let emu = start(Config::default().with_token_lifetime(Duration::from_secs(3))).await;
     let token = token(&emu).await;
     let url = setting_url(&emu, &new_subscription(), "default");
     let (status, _) = json(get(&url, &token).await).await;
     assert_eq!(status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let (status, body) = json(get(&url, &token).await).await;
     assert_eq!(
         (status, arm_code(&body)),
