@@ -16,6 +16,14 @@ if ! command -v chromium > /dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium > /dev/null
 fi
 export TERRAFORM CHECKPOINT_DISABLE=1
+# A fresh clone gains nothing from incremental compilation, which would add ~1.3 GB to a ~3.5 GB
+# target directory. A linker that runs out of disk dies with SIGBUS (seen in CI), so say so first.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+free_kb=$(df -Pk "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | awk 'NR==2 {print $4}' || true)
+if [ -z "$free_kb" ]; then free_kb=$(df -Pk "$root" | awk 'NR==2 {print $4}'); fi
+if [ "${free_kb:-0}" -lt $((5 * 1024 * 1024)) ]; then
+  echo "warning: $((free_kb / 1024)) MiB free for target/; a full build and test run needs about 4 GiB" >&2
+fi
 echo "==> terraform: $TERRAFORM ($("$TERRAFORM" version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'))"
 
 echo "==> cargo fmt --check"

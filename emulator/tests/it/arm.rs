@@ -1,6 +1,6 @@
 //! ARM behaviour: api-versions, headers, routing, the auto-provisioning singleton, paging.
 
-mod common;
+use crate::common;
 
 use arm_emulator::Config;
 use common::*;

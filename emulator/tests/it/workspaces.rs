@@ -2,7 +2,7 @@
 //! long-running operations, data sources, Defender for Cloud's workspace setting, solutions,
 //! Microsoft Sentinel's onboarding and data connectors; a missing workspace is ARM's 404.
 
-mod common;
+use crate::common;
 
 use arm_emulator::{Config, EmulatorHandle};
 use common::*;

@@ -1,7 +1,7 @@
 //! Microsoft.Security/pricings: plans at subscription and resource level, PUT validation and
 //! echo, `$filter`, and ARM's serialisation of pricing writes (409 while one is in flight).
 
-mod common;
+use crate::common;
 
 use arm_emulator::{Config, EmulatorHandle};
 use common::*;

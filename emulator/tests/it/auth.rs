@@ -1,6 +1,6 @@
 //! The Entra token endpoint, IMDS, the OIDC issuer and ARM's bearer check.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

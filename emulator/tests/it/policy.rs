@@ -1,7 +1,7 @@
 //! Azure Policy over the wire: built-in definitions, policy assignments at every scope with
 //! identities, role assignments with directory replication, remediation tasks on the clock.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

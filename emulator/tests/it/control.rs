@@ -1,6 +1,6 @@
 //! The request log, the control endpoints and the state file.
 
-mod common;
+use crate::common;
 
 use arm_emulator::Config;
 use common::*;

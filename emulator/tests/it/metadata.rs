@@ -1,6 +1,6 @@
 //! Cloud metadata discovery, `GET /metadata/endpoints`.
 
-mod common;
+use crate::common;
 
 use arm_emulator::Config;
 use common::*;

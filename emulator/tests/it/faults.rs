@@ -1,6 +1,6 @@
 //! Every kind of fault, through the handle and through the control endpoint.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! settings over HTTP: singletons that always exist, resources that exist once written,
 //! status codes and answer shapes of arm-api.md sections 4, 5 and 6.1.
 
-mod common;
+use crate::common;
 
 use arm_emulator::{Config, EmulatorHandle};
 use common::*;

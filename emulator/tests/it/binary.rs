@@ -1,6 +1,6 @@
 //! The `arm-emulator` binary: first stdout line, port file, state file, flags, SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
