@@ -180,9 +180,7 @@ impl EmulatorHandle {
     /// one. A failure to save the state file is logged.
     pub fn delete_resource(&self, id: &str) -> bool {
         let removed = self.state.store.delete(id).is_some();
-        if let Err(e) = self.state.save() {
-            tracing::error!(error = %e, "saving state");
-        }
+        self.state.store.save_or_log();
         removed
     }
 

@@ -181,6 +181,14 @@ impl Store {
             source,
         })
     }
+
+    /// [`Store::save`] after a request's write: a failure is logged, not answered (the
+    /// emulator serves what it holds in memory).
+    pub fn save_or_log(&self) {
+        if let Err(e) = self.save() {
+            tracing::error!(error = %e, "saving state");
+        }
+    }
 }
 
 fn load(path: &Path) -> Result<StateSnapshot, StoreError> {

@@ -107,10 +107,8 @@ async fn dispatch(state: &EmulatorState, parts: &Parts, body: Body) -> Result<Re
         if !state.subscription_known(sub) {
             return Err(ArmError::SubscriptionNotFound(sub.clone()));
         }
-        if state.store.note_subscription(sub)
-            && let Err(e) = state.store.save()
-        {
-            tracing::error!(error = %e, "saving state");
+        if state.store.note_subscription(sub) {
+            state.store.save_or_log();
         }
     }
     let Some(provider) = parsed.provider.clone() else {
@@ -420,9 +418,7 @@ impl Ctx<'_> {
             runtime: &runtime,
         })?;
         let created = self.state.store.put(&resource.id, outcome.body.clone());
-        if let Err(e) = self.state.store.save() {
-            tracing::error!(error = %e, "saving state");
-        }
+        self.state.store.save_or_log();
         let mut response = (outcome.status, Json(outcome.body)).into_response();
         if created {
             let target = FaultTarget {
@@ -442,9 +438,7 @@ impl Ctx<'_> {
         let resource = self.resource_ref(spec);
         match self.state.store.delete(&resource.id) {
             Some(stored) => {
-                if let Err(e) = self.state.store.save() {
-                    tracing::error!(error = %e, "saving state");
-                }
+                self.state.store.save_or_log();
                 Ok(Json(stored.body).into_response())
             }
             None => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -67,13 +67,5 @@ pub fn audience_allowed(state: &EmulatorState, audience: &str) -> bool {
     let Ok(url) = url::Url::parse(trimmed) else {
         return false;
     };
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    loopback
-        && url.port_or_known_default() == Some(state.port)
-        && (url.path().is_empty() || url.path() == "/")
+    super::is_own_url(state, &url) && (url.path().is_empty() || url.path() == "/")
 }

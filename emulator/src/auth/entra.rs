@@ -206,13 +206,7 @@ fn names_token_endpoint(state: &EmulatorState, tenant: &str, aud: &str) -> bool 
     let Ok(url) = url::Url::parse(aud) else {
         return false;
     };
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if !loopback || url.port_or_known_default() != Some(state.port) {
+    if !super::is_own_url(state, &url) {
         return false;
     }
     let path = url.path().trim_end_matches('/').to_ascii_lowercase();

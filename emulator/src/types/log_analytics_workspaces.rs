@@ -19,12 +19,13 @@
 use std::time::SystemTime;
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb, scope_tree,
+    HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb, operations,
+    scope_tree,
 };
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
@@ -55,7 +56,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body: no_default,
+    default_body: super::no_default,
     put,
 };
 
@@ -69,8 +70,8 @@ pub static OPERATION_STATUSES: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get],
     singleton_names: &[],
-    default_body: no_default,
-    put: read_only,
+    default_body: super::no_default,
+    put: super::no_put,
 };
 
 /// `…/locations/{location}/operationResults/{id}`: the `Location` URL, 202 while running,
@@ -83,20 +84,9 @@ pub static OPERATION_RESULTS: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get],
     singleton_names: &[],
-    default_body: no_default,
-    put: read_only,
+    default_body: super::no_default,
+    put: super::no_put,
 };
-
-pub(crate) fn no_default(resource: &ResourceRef) -> Value {
-    json!({ "id": resource.id, "name": resource.name, "type": resource.resource_type })
-}
-
-fn read_only(_: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
-    Err(ArmError::MethodNotAllowed {
-        method: "PUT".to_owned(),
-        allow: vec!["GET".to_owned()],
-    })
-}
 
 /// ARM's canonical location name: `West Europe` → `westeurope`.
 pub fn normalize_location(location: &str) -> String {
@@ -116,7 +106,9 @@ pub fn valid_workspace_name(name: &str) -> bool {
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
-fn bad_request(message: impl Into<String>) -> ArmError {
+/// 400 `BadRequest`, the code of the validation errors of the workspace types (and of the
+/// types that live on a workspace).
+pub fn bad_request(message: impl Into<String>) -> ArmError {
     ArmError::bad_request("BadRequest", message)
 }
 
@@ -197,11 +189,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "etag": format!("\"{}\"", new_guid()),
             "properties": properties,
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
 }
 
@@ -218,11 +206,8 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 return Ok(r);
             }
             observe_resource(req.state, &resource.id);
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(s.body).into_response())
-                .ok_or_else(|| scope_tree::not_found(resource))
+            let stored = scope_tree::find_stored(req.state, resource)?;
+            Ok(Json(stored.body).into_response())
         }
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
@@ -238,14 +223,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                     format!("The workspace '{}' is being deleted.", resource.name),
                 ));
             }
-            let runtime = req.state.runtime();
-            let outcome = put(&PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            })?;
+            let outcome = scope_tree::run_put_over(req, resource, existing.as_ref(), put)?;
             let mut pending = outcome.body.clone();
             pending["properties"]["provisioningState"] = json!(if existing.is_some() {
                 "Updating"
@@ -346,14 +324,8 @@ fn start(
             }
         }),
     );
-    save(state);
+    state.store.save_or_log();
     op
-}
-
-fn save(state: &EmulatorState) {
-    if let Err(e) = state.store.save() {
-        tracing::error!(error = %e, "saving state");
-    }
 }
 
 fn add_operation_headers(
@@ -362,13 +334,7 @@ fn add_operation_headers(
     op: &Operation,
     location: bool,
 ) {
-    let url = |id: String| {
-        HeaderValue::from_str(&format!(
-            "{}{id}?api-version={}",
-            req.state.base_url, req.api_version
-        ))
-        .ok()
-    };
+    let url = |id: String| operations::url(req.state, &id, req.api_version);
     let headers = response.headers_mut();
     if let Some(v) = url(op.status_id()) {
         headers.insert("azure-asyncoperation", v);
@@ -378,25 +344,9 @@ fn add_operation_headers(
     }
 }
 
-/// One observation of an operation record: counts down, then finishes it. Returns the record
-/// after the observation.
-fn observe(state: &EmulatorState, id: &str, mut record: Value) -> Value {
-    if record["status"] != "InProgress" {
-        return record;
-    }
-    let left = record["_emulator"]["observationsLeft"]
-        .as_u64()
-        .unwrap_or(0);
-    if left > 0 {
-        record["_emulator"]["observationsLeft"] = json!(left - 1);
-    } else {
-        finish(state, &record["_emulator"]);
-        record["status"] = json!("Succeeded");
-        record["endTime"] = json!(rfc3339(SystemTime::now()));
-    }
-    state.store.put(id, record.clone());
-    save(state);
-    record
+/// One observation of an operation record (see [`operations::observe`]).
+fn observe(state: &EmulatorState, id: &str, record: Value) -> Value {
+    operations::observe(state, id, record, |op| finish(state, op))
 }
 
 /// Applies a finished operation to its resource.
@@ -463,12 +413,7 @@ fn public_status(record: &Value) -> Value {
 
 pub fn handle_operation_status(req: Request<'_>) -> HandlerFuture<'_> {
     Box::pin(async move {
-        let resource = scope_tree::resource(&req)?;
-        let record = req
-            .state
-            .store
-            .get(&resource.id)
-            .ok_or_else(|| scope_tree::not_found(resource))?;
+        let record = scope_tree::find_stored(req.state, scope_tree::resource(&req)?)?;
         let record = observe(req.state, &record.id, record.body);
         Ok(Json(public_status(&record)).into_response())
     })
@@ -488,10 +433,7 @@ pub fn handle_operation_result(req: Request<'_>) -> HandlerFuture<'_> {
         let record = observe(req.state, &record.id, record.body);
         if record["status"] == "InProgress" {
             let mut response = StatusCode::ACCEPTED.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!(
-                "{}{}?api-version={}",
-                req.state.base_url, resource.id, req.api_version
-            )) {
+            if let Some(v) = operations::url(req.state, &resource.id, req.api_version) {
                 response.headers_mut().insert("location", v);
             }
             return Ok(response);
@@ -531,6 +473,11 @@ pub fn workspace_of(id: &str) -> Option<String> {
     ))
 }
 
+/// The canonical workspace ID when `id` is one (not something under a workspace).
+pub fn as_workspace_id(id: &str) -> Option<String> {
+    workspace_of(id).filter(|ws| ws.len() == id.trim_end_matches('/').len())
+}
+
 /// The stored workspace `workspace_id`, if there is one (any provisioning state).
 pub fn find_workspace(state: &EmulatorState, workspace_id: &str) -> Option<Value> {
     state.store.get(workspace_id).map(|s| s.body)
@@ -545,6 +492,25 @@ pub fn workspace_not_found(workspace_id: &str) -> ArmError {
             segs.get(7).unwrap_or(&"")
         ),
         resource_group: segs.get(3).copied().unwrap_or("<null>").to_owned(),
+    }
+}
+
+/// For a resource that names a workspace at `pointer` in its body (a solution's
+/// `workspaceResourceId`, Defender for Cloud's `workspaceId`): the workspace must exist (404
+/// `ResourceNotFound` for it otherwise).
+pub fn require_named_workspace(
+    state: &EmulatorState,
+    body: &Value,
+    pointer: &str,
+) -> Result<(), ArmError> {
+    let ws = body
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(as_workspace_id)
+        .unwrap_or_default();
+    match find_workspace(state, &ws) {
+        Some(_) => Ok(()),
+        None => Err(workspace_not_found(&ws)),
     }
 }
 

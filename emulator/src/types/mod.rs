@@ -20,6 +20,7 @@ use crate::state::EmulatorState;
 pub mod actions;
 pub mod auto_provisioning_settings;
 pub mod log_analytics_workspaces;
+pub mod operations;
 pub mod policy_assignments;
 pub mod policy_definitions;
 pub mod policy_states;
@@ -208,6 +209,17 @@ pub struct PutContext<'a> {
     pub runtime: &'a RuntimeConfig,
 }
 
+impl PutContext<'_> {
+    /// What a synchronous PUT answers: 200 when it replaces the resource, 201 when it creates it.
+    pub fn write_status(&self) -> StatusCode {
+        if self.existing.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        }
+    }
+}
+
 /// What a PUT hook decides: the body to store and answer, and the status.
 pub struct PutOutcome {
     pub body: Value,
@@ -277,6 +289,22 @@ pub fn namespace_known(namespace: &str) -> bool {
         || KNOWN_NAMESPACES
             .iter()
             .any(|n| n.eq_ignore_ascii_case(namespace))
+}
+
+/// The `put` hook of a type that never reaches the generic PUT: its handler answers every
+/// verb, or it has no PUT (the verb check answers 405 first).
+pub fn no_put(_: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
+    Err(ArmError::custom(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerError",
+        "The emulator routed a PUT to a type without a generic PUT.",
+    ))
+}
+
+/// A bare `id`/`name`/`type` body: the `default_body` of the types without singleton names
+/// (never asked for) and of `policyStates/latest` (no GET; only the control endpoint shows it).
+pub fn no_default(resource: &ResourceRef) -> Value {
+    serde_json::json!({ "id": resource.id, "name": resource.name, "type": resource.resource_type })
 }
 
 /// The `id`/`name`/`type` envelope every ARM resource body starts with.

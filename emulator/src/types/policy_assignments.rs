@@ -38,7 +38,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::policy_definitions::{self, Kind};
-use super::scope_tree::{self, Filter, canonical_scope};
+use super::scope_tree::{self, canonical_scope};
 use super::{HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb};
 use crate::arm::path::ScopeKind;
 use crate::directory::Replication;
@@ -59,13 +59,9 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: &["2025-03-01", "2024-04-01", "2023-04-01", "2022-06-01"],
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body,
+    default_body: super::no_default,
     put,
 };
-
-fn default_body(resource: &ResourceRef) -> Value {
-    super::envelope(resource, json!({}))
-}
 
 /// Characters ARM refuses in assignment names (arm-api.md 7.3).
 const FORBIDDEN: &[char] = &['<', '>', '*', '%', '&', ':', '\\', '?', '.', '+', '/'];
@@ -694,7 +690,6 @@ fn not_found(resource: &ResourceRef) -> ArmError {
     )
 }
 
-/// The handler: every verb.
 /// ARM records who made and who last changed an assignment in its metadata (arm-api.md: ARM
 /// adds `createdBy`, `createdOn`, `updatedBy`, `updatedOn`): the object IDs of the callers.
 fn record_principals(body: &mut Value, existing: Option<&Value>, caller: &str) {
@@ -708,66 +703,19 @@ fn record_principals(body: &mut Value, existing: Option<&Value>, caller: &str) {
     }
 }
 
+/// The handler: every verb.
 pub fn handle(req: Request<'_>) -> HandlerFuture<'_> {
     Box::pin(async move { answer(&req) })
 }
 
 fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     match req.verb {
-        Verb::List => {
-            let filter = Filter::parse(req.query)?;
-            let definition = match &filter.eq {
-                None => None,
-                Some((field, value)) if field == "policydefinitionid" => Some(value.clone()),
-                Some((field, _)) => {
-                    return Err(ArmError::bad_request(
-                        "InvalidFilterInQueryString",
-                        format!(
-                            "The filter property '{field}' is not supported for policy assignments."
-                        ),
-                    ));
-                }
-            };
-            let items = scope_tree::stored_of_type(req.state, SPEC.full_type)
-                .into_iter()
-                .filter(|r| {
-                    scope_tree::in_scope(filter.scope, &req.scope_id, &scope_tree::scope_of(&r.id))
-                })
-                .filter(|r| {
-                    definition.as_deref().is_none_or(|d| {
-                        r.body
-                            .pointer("/properties/policyDefinitionId")
-                            .and_then(Value::as_str)
-                            .is_some_and(|x| x.eq_ignore_ascii_case(d))
-                    })
-                })
-                .map(|r| r.body)
-                .collect();
-            scope_tree::page(req, items)
-        }
-        Verb::Get => {
-            let resource = scope_tree::resource(req)?;
-            if let Some(r) = scope_tree::eventual_not_found(req.state, resource) {
-                return Ok(r);
-            }
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(s.body).into_response())
-                .ok_or_else(|| not_found(resource))
-        }
+        Verb::List => scope_tree::list_in_tree(req, "policyDefinitionId", "policy assignments"),
+        Verb::Get => scope_tree::get_stored_as(req, not_found, |body| body),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
             let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let ctx = PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            };
-            let mut outcome = put(&ctx)?;
+            let mut outcome = scope_tree::run_put_over(req, resource, existing.as_ref(), put)?;
             check_definition(req.state, &resource.name, &outcome.body)?;
             complete_identity(
                 req.state,
@@ -778,23 +726,16 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             record_principals(&mut outcome.body, existing.as_ref(), req.caller);
             Ok(scope_tree::store_outcome(req, resource, outcome))
         }
-        Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
-            Ok(match scope_tree::remove(req, resource) {
-                Some(body) => {
-                    if body.pointer("/identity/type").and_then(Value::as_str)
-                        == Some("SystemAssigned")
-                        && let Some(p) = body
-                            .pointer("/identity/principalId")
-                            .and_then(Value::as_str)
-                    {
-                        req.state.directory.remove(p);
-                    }
-                    Json(body).into_response()
-                }
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
-        }
+        Verb::Delete => scope_tree::delete_stored_as(req, |body| {
+            if body.pointer("/identity/type").and_then(Value::as_str) == Some("SystemAssigned")
+                && let Some(p) = body
+                    .pointer("/identity/principalId")
+                    .and_then(Value::as_str)
+            {
+                req.state.directory.remove(p);
+            }
+            Json(body).into_response()
+        }),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::scope_tree::{self, canonical_scope};
-use super::{HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb};
+use super::{HandlerFuture, Request, ResourceRef, TypeSpec, Verb};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 use crate::state::EmulatorState;
@@ -46,8 +46,8 @@ pub static DEFINITIONS: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body: no_default,
-    put: refuse_generic_put,
+    default_body: super::no_default,
+    put: super::no_put,
 };
 
 pub static SET_DEFINITIONS: TypeSpec = TypeSpec {
@@ -58,22 +58,9 @@ pub static SET_DEFINITIONS: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body: no_default,
-    put: refuse_generic_put,
+    default_body: super::no_default,
+    put: super::no_put,
 };
-
-fn no_default(resource: &ResourceRef) -> Value {
-    super::envelope(resource, json!({}))
-}
-
-/// Never called: the handlers below answer every verb.
-fn refuse_generic_put(_: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
-    Err(ArmError::custom(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "InternalServerError",
-        "policy definitions are answered by their handler",
-    ))
-}
 
 /// The embedded built-ins.
 pub struct Builtins {
@@ -289,14 +276,10 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             ))
         }
         Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
             if req.scope == ScopeKind::Tenant {
-                return Err(read_only(req, resource));
+                return Err(read_only(req, scope_tree::resource(req)?));
             }
-            Ok(match scope_tree::remove(req, resource) {
-                Some(body) => Json(body).into_response(),
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
+            scope_tree::delete_stored_as(req, |body| Json(body).into_response())
         }
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }

@@ -20,13 +20,11 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::actions::ActionRequest;
-use super::log_analytics_workspaces::no_default;
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, scope_tree};
+use super::{HandlerFuture, Request, TypeSpec, Verb, operations, scope_tree};
 use crate::arm::path::ScopeKind;
-use crate::error::ArmError;
 use crate::state::EmulatorState;
 use crate::util::{new_guid, rfc3339};
 
@@ -43,8 +41,8 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[],
     singleton_names: &["latest"],
-    default_body: no_default,
-    put: read_only,
+    default_body: super::no_default,
+    put: super::no_put,
 };
 
 /// `/subscriptions/{sub}/providers/Microsoft.PolicyInsights/asyncOperationResults/{id}`.
@@ -56,27 +54,17 @@ pub static OPERATION_RESULTS: TypeSpec = TypeSpec {
     api_versions: API_VERSIONS,
     verbs: &[Verb::Get],
     singleton_names: &[],
-    default_body: no_default,
-    put: read_only,
+    default_body: super::no_default,
+    put: super::no_put,
 };
 
 /// How many observations of a scan answer 202 before it is done.
 const IN_PROGRESS_OBSERVATIONS: u64 = 2;
 
-fn read_only(_: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
-    Err(ArmError::MethodNotAllowed {
-        method: "PUT".to_owned(),
-        allow: vec![],
-    })
-}
-
 fn accepted(state: &EmulatorState, operation_id: &str, api_version: &str) -> Response {
     let mut response = StatusCode::ACCEPTED.into_response();
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}{operation_id}?api-version={api_version}",
-        state.base_url
-    )) {
+    if let Some(v) = operations::url(state, operation_id, api_version) {
         headers.insert("location", v);
     }
     headers.insert("retry-after", HeaderValue::from_static("1"));
@@ -105,7 +93,7 @@ pub fn trigger_evaluation(req: ActionRequest<'_>) -> HandlerFuture<'_> {
                 },
             }),
         );
-        save(req.state);
+        req.state.store.save_or_log();
         Ok(accepted(req.state, &operation_id, req.api_version))
     })
 }
@@ -114,35 +102,13 @@ pub fn trigger_evaluation(req: ActionRequest<'_>) -> HandlerFuture<'_> {
 pub fn handle_operation_result(req: Request<'_>) -> HandlerFuture<'_> {
     Box::pin(async move {
         let resource = scope_tree::resource(&req)?;
-        let stored = req
-            .state
-            .store
-            .get(&resource.id)
-            .ok_or_else(|| scope_tree::not_found(resource))?;
-        let mut record: Value = stored.body;
+        let stored = scope_tree::find_stored(req.state, resource)?;
+        let record = operations::observe(req.state, &stored.id, stored.body, |_| {});
         if record["status"] == "InProgress" {
-            let left = record["_emulator"]["observationsLeft"]
-                .as_u64()
-                .unwrap_or(0);
-            if left > 0 {
-                record["_emulator"]["observationsLeft"] = json!(left - 1);
-                req.state.store.put(&stored.id, record);
-                save(req.state);
-                return Ok(accepted(req.state, &resource.id, req.api_version));
-            }
-            record["status"] = json!("Succeeded");
-            record["endTime"] = json!(rfc3339(SystemTime::now()));
-            req.state.store.put(&stored.id, record.clone());
-            save(req.state);
+            return Ok(accepted(req.state, &resource.id, req.api_version));
         }
         Ok(Json(json!({ "status": record["status"] })).into_response())
     })
-}
-
-fn save(state: &EmulatorState) {
-    if let Err(e) = state.store.save() {
-        tracing::error!(error = %e, "saving state");
-    }
 }
 
 #[cfg(test)]

@@ -1022,7 +1022,7 @@ async fn subscription_level(req: Request<'_>) -> Result<Response, ArmError> {
                 &runtime.pricing_failing_extensions,
             );
             state.store.put(&resource.id, applied.stored);
-            save(state);
+            state.store.save_or_log();
             Ok(answer(
                 StatusCode::OK,
                 for_api_version(applied.answer, req.api_version),
@@ -1035,12 +1035,6 @@ async fn subscription_level(req: Request<'_>) -> Result<Response, ArmError> {
             "Pricings can be deleted only at resource scope (VirtualMachines, VMSS and ARC Machines). To turn a plan off for a subscription, set its pricingTier to 'Free'.",
         )),
         _ => Err(ArmError::bad_request("BadRequest", "Unsupported request.")),
-    }
-}
-
-fn save(state: &EmulatorState) {
-    if let Err(e) = state.store.save() {
-        tracing::error!(error = %e, "saving state");
     }
 }
 
@@ -1201,7 +1195,7 @@ async fn resource_level(req: Request<'_>) -> Result<Response, ArmError> {
             }
             let body = super::envelope(resource, Value::Object(p));
             let created = state.store.put(&resource.id, body.clone());
-            save(state);
+            state.store.save_or_log();
             let status = if created {
                 StatusCode::CREATED
             } else {
@@ -1213,7 +1207,7 @@ async fn resource_level(req: Request<'_>) -> Result<Response, ArmError> {
             let _guard = write(state, &sub).await?;
             match state.store.delete(&resource.id) {
                 Some(_) => {
-                    save(state);
+                    state.store.save_or_log();
                     Ok(StatusCode::OK.into_response())
                 }
                 None => Ok(StatusCode::NO_CONTENT.into_response()),

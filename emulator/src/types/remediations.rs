@@ -35,7 +35,7 @@ use time::format_description::well_known::Rfc3339;
 use super::actions::ActionRequest;
 use super::policy_definitions::{self, Kind};
 use super::scope_tree::{self, Filter};
-use super::{HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb};
+use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 use crate::state::EmulatorState;
@@ -54,13 +54,9 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: &["2024-10-01", "2021-10-01"],
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body,
+    default_body: super::no_default,
     put,
 };
-
-fn default_body(resource: &ResourceRef) -> Value {
-    super::envelope(resource, json!({}))
-}
 
 /// Where the scenario is kept in the stored body.
 const INTERNAL: &str = "_emulator";
@@ -359,29 +355,10 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
                 .collect();
             scope_tree::page(req, items)
         }
-        Verb::Get => {
-            let resource = scope_tree::resource(req)?;
-            if let Some(r) = scope_tree::eventual_not_found(req.state, resource) {
-                return Ok(r);
-            }
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(view(s.body, now)).into_response())
-                .ok_or_else(|| scope_tree::not_found(resource))
-        }
+        Verb::Get => scope_tree::get_stored_as(req, scope_tree::not_found, |body| view(body, now)),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
-            let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let ctx = PutContext {
-                resource,
-                api_version: req.api_version,
-                body: req.body.clone().unwrap_or_default(),
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            };
-            let outcome = put(&ctx)?;
+            let outcome = scope_tree::run_put(req, resource, put)?;
             if outcome.status == StatusCode::CREATED {
                 check_assignment(req.state, &resource.name, &outcome.body)?;
             }
@@ -395,11 +372,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             ))
         }
         Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
-            Ok(match scope_tree::remove(req, resource) {
-                Some(body) => Json(view(body, now)).into_response(),
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
+            scope_tree::delete_stored_as(req, |body| Json(view(body, now)).into_response())
         }
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
@@ -561,12 +534,7 @@ fn deployments(state: &EmulatorState, body: &Value, now: SystemTime) -> Vec<Valu
 pub fn cancel(req: ActionRequest<'_>) -> HandlerFuture<'_> {
     Box::pin(async move {
         let now = SystemTime::now();
-        let stored = req
-            .state
-            .store
-            .get(&req.resource.id)
-            .ok_or_else(|| scope_tree::not_found(&req.resource))?;
-        let mut body = stored.body;
+        let mut body = scope_tree::find_stored(req.state, &req.resource)?.body;
         let pr = progress(&body, now);
         if is_terminal(pr.state) || pr.state == "Cancelling" {
             return Err(ArmError::bad_request(
@@ -581,9 +549,7 @@ pub fn cancel(req: ActionRequest<'_>) -> HandlerFuture<'_> {
             internal["cancelledAt"] = json!(rfc3339(now));
         }
         req.state.store.put(&req.resource.id, body.clone());
-        if let Err(e) = req.state.store.save() {
-            tracing::error!(error = %e, "saving state");
-        }
+        req.state.store.save_or_log();
         Ok(Json(view(body, now)).into_response())
     })
 }
@@ -591,11 +557,7 @@ pub fn cancel(req: ActionRequest<'_>) -> HandlerFuture<'_> {
 /// `POST {task}/listDeployments`.
 pub fn list_deployments(req: ActionRequest<'_>) -> HandlerFuture<'_> {
     Box::pin(async move {
-        let stored = req
-            .state
-            .store
-            .get(&req.resource.id)
-            .ok_or_else(|| scope_tree::not_found(&req.resource))?;
+        let stored = scope_tree::find_stored(req.state, &req.resource)?;
         let items = deployments(req.state, &stored.body, SystemTime::now());
         let body = crate::arm::paging::page(
             items,
@@ -612,6 +574,7 @@ pub fn list_deployments(req: ActionRequest<'_>) -> HandlerFuture<'_> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::types::ResourceRef;
 
     fn start(failures: f64, resources: u32, extra: Value) -> Value {
         let runtime = Config {

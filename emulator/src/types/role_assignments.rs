@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use super::policy_assignments;
 use super::policy_definitions;
-use super::scope_tree::{self, Filter, canonical_scope};
+use super::scope_tree::{self, canonical_scope};
 use super::{HandlerFuture, PutContext, PutOutcome, Request, ResourceRef, TypeSpec, Verb};
 use crate::arm::path::ScopeKind;
 use crate::directory::Replication;
@@ -51,13 +51,9 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: &["2022-04-01"],
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body,
+    default_body: super::no_default,
     put,
 };
-
-fn default_body(resource: &ResourceRef) -> Value {
-    super::envelope(resource, json!({}))
-}
 
 const PRINCIPAL_TYPES: &[&str] = &[
     "User",
@@ -210,12 +206,16 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "type": SPEC.full_type,
             "name": ctx.resource.name,
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
+}
+
+fn not_found(_: &ResourceRef) -> ArmError {
+    ArmError::custom(
+        StatusCode::NOT_FOUND,
+        "RoleAssignmentNotFound",
+        "The role assignment does not exist.",
+    )
 }
 
 /// The handler: every verb.
@@ -225,71 +225,17 @@ pub fn handle(req: Request<'_>) -> HandlerFuture<'_> {
 
 fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     match req.verb {
-        Verb::List => {
-            let filter = Filter::parse(req.query)?;
-            let principal = match &filter.eq {
-                None => None,
-                Some((field, value)) if field == "principalid" => Some(value.clone()),
-                Some((field, _)) => {
-                    return Err(bad(
-                        "InvalidFilterInQueryString",
-                        format!(
-                            "The filter property '{field}' is not supported for role assignments."
-                        ),
-                    ));
-                }
-            };
-            let items = scope_tree::stored_of_type(req.state, SPEC.full_type)
-                .into_iter()
-                .filter(|r| {
-                    scope_tree::in_scope(filter.scope, &req.scope_id, &scope_tree::scope_of(&r.id))
-                })
-                .filter(|r| {
-                    principal.as_deref().is_none_or(|p| {
-                        r.body
-                            .pointer("/properties/principalId")
-                            .and_then(Value::as_str)
-                            .is_some_and(|x| x.eq_ignore_ascii_case(p))
-                    })
-                })
-                .map(|r| r.body)
-                .collect();
-            scope_tree::page(req, items)
-        }
-        Verb::Get => {
-            let resource = scope_tree::resource(req)?;
-            if let Some(r) = scope_tree::eventual_not_found(req.state, resource) {
-                return Ok(r);
-            }
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(s.body).into_response())
-                .ok_or_else(|| {
-                    ArmError::custom(
-                        StatusCode::NOT_FOUND,
-                        "RoleAssignmentNotFound",
-                        "The role assignment does not exist.",
-                    )
-                })
-        }
+        Verb::List => scope_tree::list_in_tree(req, "principalId", "role assignments"),
+        Verb::Get => scope_tree::get_stored_as(req, not_found, |body| body),
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
-            let existing = req.state.store.get(&resource.id).map(|s| s.body);
-            let runtime = req.state.runtime();
-            let body = req.body.clone().unwrap_or_default();
-            let declared_type = body
-                .pointer("/properties/principalType")
+            let declared_type = req
+                .body
+                .as_ref()
+                .and_then(|b| b.pointer("/properties/principalType"))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let ctx = PutContext {
-                resource,
-                api_version: req.api_version,
-                body,
-                existing: existing.as_ref(),
-                runtime: &runtime,
-            };
-            let mut outcome = put(&ctx)?;
+            let mut outcome = scope_tree::run_put(req, resource, put)?;
             let principal = outcome.body["properties"]["principalId"]
                 .as_str()
                 .unwrap_or_default()
@@ -316,13 +262,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             check_duplicate(req, resource, &outcome.body)?;
             Ok(scope_tree::store_outcome(req, resource, outcome))
         }
-        Verb::Delete => {
-            let resource = scope_tree::resource(req)?;
-            Ok(match scope_tree::remove(req, resource) {
-                Some(body) => Json(body).into_response(),
-                None => StatusCode::NO_CONTENT.into_response(),
-            })
-        }
+        Verb::Delete => scope_tree::delete_stored_as(req, |body| Json(body).into_response()),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }
 }

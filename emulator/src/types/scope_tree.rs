@@ -156,6 +156,39 @@ pub fn stored_of_type(state: &EmulatorState, full_type: &str) -> Vec<StoredResou
         .collect()
 }
 
+/// LIST of an extension type across the scope tree (arm-api.md 7.1, 9): its stored instances
+/// at the scopes `$filter` selects and, with `{property} eq '…'`, whose `properties.{property}`
+/// is that value (any case). A condition on another property is a 400; `what` names the
+/// instances in its message.
+pub fn list_in_tree(req: &Request<'_>, property: &str, what: &str) -> Result<Response, ArmError> {
+    let filter = Filter::parse(req.query)?;
+    let wanted = match &filter.eq {
+        None => None,
+        Some((field, value)) if field.eq_ignore_ascii_case(property) => Some(value.as_str()),
+        Some((field, _)) => {
+            return Err(ArmError::bad_request(
+                "InvalidFilterInQueryString",
+                format!("The filter property '{field}' is not supported for {what}."),
+            ));
+        }
+    };
+    let pointer = format!("/properties/{property}");
+    let items = stored_of_type(req.state, req.spec.full_type)
+        .into_iter()
+        .filter(|r| in_scope(filter.scope, &req.scope_id, &scope_of(&r.id)))
+        .filter(|r| {
+            wanted.is_none_or(|w| {
+                r.body
+                    .pointer(&pointer)
+                    .and_then(Value::as_str)
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
+            })
+        })
+        .map(|r| r.body)
+        .collect();
+    page(req, items)
+}
+
 /// The addressed instance of a non-list request.
 pub fn resource<'r>(req: &'r Request<'_>) -> Result<&'r ResourceRef, ArmError> {
     req.resource.as_ref().ok_or_else(|| {
@@ -176,6 +209,17 @@ pub fn not_found(resource: &ResourceRef) -> ArmError {
             .clone()
             .unwrap_or_else(|| "<null>".to_owned()),
     }
+}
+
+/// The stored instance `resource` names, or ARM's 404 for it.
+pub fn find_stored(
+    state: &EmulatorState,
+    resource: &ResourceRef,
+) -> Result<StoredResource, ArmError> {
+    state
+        .store
+        .get(&resource.id)
+        .ok_or_else(|| not_found(resource))
 }
 
 /// GET's answer when a `not_found_after_create` fault still owes this resource a 404.
@@ -201,9 +245,7 @@ pub fn store(
     status: StatusCode,
 ) -> Response {
     let created = req.state.store.put(&resource.id, body);
-    if let Err(e) = req.state.store.save() {
-        tracing::error!(error = %e, "saving state");
-    }
+    req.state.store.save_or_log();
     let mut response = (status, Json(answer)).into_response();
     if created {
         let target = FaultTarget {
@@ -222,9 +264,7 @@ pub fn store(
 /// with it), `None` for 204.
 pub fn remove(req: &Request<'_>, resource: &ResourceRef) -> Option<Value> {
     let stored = req.state.store.delete(&resource.id)?;
-    if let Err(e) = req.state.store.save() {
-        tracing::error!(error = %e, "saving state");
-    }
+    req.state.store.save_or_log();
     Some(stored.body)
 }
 
@@ -294,6 +334,16 @@ pub fn list_children(req: &Request<'_>) -> Result<Response, ArmError> {
 
 /// GET of a stored resource, with the eventual-consistency fault applied.
 pub fn get_stored(req: &Request<'_>) -> Result<Response, ArmError> {
+    get_stored_as(req, not_found, |body| body)
+}
+
+/// [`get_stored`] for a type with its own 404 (`missing`) or its own view of the stored body
+/// (`view`: what clients see).
+pub fn get_stored_as(
+    req: &Request<'_>,
+    missing: impl FnOnce(&ResourceRef) -> ArmError,
+    view: impl FnOnce(Value) -> Value,
+) -> Result<Response, ArmError> {
     let resource = resource(req)?;
     if let Some(r) = eventual_not_found(req.state, resource) {
         return Ok(r);
@@ -301,8 +351,8 @@ pub fn get_stored(req: &Request<'_>) -> Result<Response, ArmError> {
     req.state
         .store
         .get(&resource.id)
-        .map(|s| Json(s.body).into_response())
-        .ok_or_else(|| not_found(resource))
+        .map(|s| Json(view(s.body)).into_response())
+        .ok_or_else(|| missing(resource))
 }
 
 /// Runs a type's PUT hook for the request's resource: the parsed body, the stored body (if
@@ -313,14 +363,34 @@ pub fn run_put(
     put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
 ) -> Result<PutOutcome, ArmError> {
     let existing = req.state.store.get(&resource.id).map(|s| s.body);
+    run_put_over(req, resource, existing.as_ref(), put)
+}
+
+/// [`run_put`] over a current body the caller has read already.
+pub fn run_put_over(
+    req: &Request<'_>,
+    resource: &ResourceRef,
+    existing: Option<&Value>,
+    put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
+) -> Result<PutOutcome, ArmError> {
     let runtime = req.state.runtime();
     put(&PutContext {
         resource,
         api_version: req.api_version,
         body: req.body.clone().unwrap_or_default(),
-        existing: existing.as_ref(),
+        existing,
         runtime: &runtime,
     })
+}
+
+/// PUT of a stored resource: the type's hook decides, the outcome is stored and answered.
+pub fn put_stored(
+    req: &Request<'_>,
+    put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
+) -> Result<Response, ArmError> {
+    let resource = resource(req)?;
+    let outcome = run_put(req, resource, put)?;
+    Ok(store_outcome(req, resource, outcome))
 }
 
 /// Stores what a PUT hook decided and answers with the same body and status.
@@ -337,9 +407,17 @@ pub fn store_outcome(req: &Request<'_>, resource: &ResourceRef, outcome: PutOutc
 /// DELETE of a stored resource: 200 when it existed, 204 when there was nothing to delete
 /// (arm-api.md: ARM's DELETE is idempotent).
 pub fn delete_stored(req: &Request<'_>) -> Result<Response, ArmError> {
+    delete_stored_as(req, |_| StatusCode::OK.into_response())
+}
+
+/// [`delete_stored`] with the type's own 200: `answer` makes it from the removed body.
+pub fn delete_stored_as(
+    req: &Request<'_>,
+    answer: impl FnOnce(Value) -> Response,
+) -> Result<Response, ArmError> {
     let resource = resource(req)?;
     Ok(match remove(req, resource) {
-        Some(_) => StatusCode::OK.into_response(),
+        Some(body) => answer(body),
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }

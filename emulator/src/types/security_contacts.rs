@@ -20,7 +20,6 @@
 //!   are on; the emulator stores the body it answers, so a GET right after such a create has
 //!   no `state` either, and clients must read "roles listed" as on.
 
-use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{PutContext, PutOutcome, TypeSpec, Verb};
@@ -40,14 +39,9 @@ pub static SPEC: TypeSpec = TypeSpec {
     api_versions: &["2023-12-01-preview"],
     verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
     singleton_names: &[],
-    default_body,
+    default_body: super::no_default,
     put,
 };
-
-/// Never used: there are no singleton names.
-fn default_body(resource: &super::ResourceRef) -> Value {
-    super::envelope(resource, json!({}))
-}
 
 fn invalid(message: impl Into<String>) -> ArmError {
     ArmError::bad_request("InvalidInputJson", message)
@@ -227,11 +221,6 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
         out.insert("notificationsSources".into(), Value::Array(list));
     }
 
-    let status = if ctx.existing.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
     Ok(PutOutcome {
         body: json!({
             "id": ctx.resource.id,
@@ -239,12 +228,14 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "type": ctx.resource.resource_type,
             "properties": out,
         }),
-        status,
+        status: ctx.write_status(),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
     use crate::config::Config;
     use crate::types::ResourceRef;

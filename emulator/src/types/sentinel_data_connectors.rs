@@ -16,9 +16,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::log_analytics_workspaces::{no_default, require_parent};
+use super::log_analytics_workspaces::{bad_request, require_parent};
 use super::sentinel_onboarding_states::{API_VERSIONS, onboarded, workspace_scope};
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, scope_tree};
+use super::{
+    HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, no_default, scope_tree,
+};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 use crate::util::{is_guid, new_guid};
@@ -53,18 +55,16 @@ const KINDS: &[&str] = &[
     "IOT",
 ];
 
-fn bad(message: impl Into<String>) -> ArmError {
-    ArmError::bad_request("BadRequest", message)
-}
-
 fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let kind = match ctx.body.get("kind") {
         Some(Value::String(k)) => KINDS
             .iter()
             .find(|known| known.eq_ignore_ascii_case(k))
             .copied()
-            .ok_or_else(|| bad(format!("The data connector kind '{k}' is not supported.")))?,
-        _ => return Err(bad("The 'kind' property is required.")),
+            .ok_or_else(|| {
+                bad_request(format!("The data connector kind '{k}' is not supported."))
+            })?,
+        _ => return Err(bad_request("The 'kind' property is required.")),
     };
     if let (Some(sent), Some(existing)) = (ctx.body.get("etag"), ctx.existing)
         && !sent.is_null()
@@ -79,7 +79,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     if let Some(existing) = ctx.existing
         && existing.get("kind").and_then(Value::as_str) != Some(kind)
     {
-        return Err(bad(format!(
+        return Err(bad_request(format!(
             "The data connector '{}' is of kind '{}'; its kind cannot change to '{kind}'.",
             ctx.resource.name,
             existing
@@ -91,7 +91,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let mut properties = match ctx.body.get("properties") {
         Some(p @ Value::Object(_)) => p.clone(),
         _ => {
-            return Err(bad(
+            return Err(bad_request(
                 "The 'properties' property is required and must be an object.",
             ));
         }
@@ -100,7 +100,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
         match properties.get("subscriptionId") {
             Some(Value::String(s)) if is_guid(s) => {}
             other => {
-                return Err(bad(format!(
+                return Err(bad_request(format!(
                     "The 'properties.subscriptionId' of an AzureSecurityCenter connector must \
                      be a subscription ID; it is {}.",
                     other.unwrap_or(&Value::Null)
@@ -111,7 +111,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             Some(Value::String(s)) if s.eq_ignore_ascii_case("Enabled") => "Enabled",
             Some(Value::String(s)) if s.eq_ignore_ascii_case("Disabled") => "Disabled",
             other => {
-                return Err(bad(format!(
+                return Err(bad_request(format!(
                     "The 'properties.dataTypes.alerts.state' must be 'Enabled' or 'Disabled'; \
                      it is {}.",
                     other.unwrap_or(&Value::Null)
@@ -130,11 +130,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "etag": format!("\"{}\"", new_guid()),
             "properties": properties,
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
 }
 
@@ -149,18 +145,16 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         Verb::List => scope_tree::list_children(req),
         Verb::Get => scope_tree::get_stored(req),
         Verb::Put => {
-            let resource = scope_tree::resource(req)?;
             if !onboarded(req, &workspace) {
                 let name = workspace.rsplit('/').next().unwrap_or_default();
-                return Err(bad(format!(
+                return Err(bad_request(format!(
                     "Workspace '{name}' is not onboarded to Microsoft Sentinel. Please onboard \
                      through the portal (https://learn.microsoft.com/en-us/azure/sentinel/quickstart-onboard) \
                      or use the OnboardingStates ARM api to onboard to Sentinel \
                      (https://learn.microsoft.com/en-us/rest/api/securityinsights/sentinel-onboarding-states/create?view=rest-securityinsights-2024-03-01)."
                 )));
             }
-            let outcome = scope_tree::run_put(req, resource, put)?;
-            Ok(scope_tree::store_outcome(req, resource, outcome))
+            scope_tree::put_stored(req, put)
         }
         Verb::Delete => scope_tree::delete_stored(req),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),

@@ -9,12 +9,13 @@
 //! - PUT answers 201/200, DELETE 200/204.
 
 use axum::Json;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::log_analytics_workspaces::{no_default, require_parent, workspace_of};
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, scope_tree};
+use super::log_analytics_workspaces::{as_workspace_id, bad_request, require_parent};
+use super::{
+    HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, no_default, scope_tree,
+};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 
@@ -48,23 +49,19 @@ pub static SPEC: TypeSpec = TypeSpec {
 fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let r = ctx.resource;
     if !r.name.eq_ignore_ascii_case("default") {
-        return Err(ArmError::bad_request(
-            "BadRequest",
-            format!(
-                "The onboarding state name '{}' is not valid; the only onboarding state is \
-                 'default'.",
-                r.name
-            ),
-        ));
+        return Err(bad_request(format!(
+            "The onboarding state name '{}' is not valid; the only onboarding state is \
+             'default'.",
+            r.name
+        )));
     }
     let cmk = match ctx.body.pointer("/properties/customerManagedKey") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(other) => {
-            return Err(ArmError::bad_request(
-                "BadRequest",
-                format!("The value {other} of 'properties.customerManagedKey' is not a boolean."),
-            ));
+            return Err(bad_request(format!(
+                "The value {other} of 'properties.customerManagedKey' is not a boolean."
+            )));
         }
     };
     Ok(PutOutcome {
@@ -74,24 +71,18 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "type": SPEC.full_type,
             "properties": { "customerManagedKey": cmk },
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
 }
 
 /// The workspace an extension request on a workspace addresses, or ARM's answer for a scope
 /// that is not a workspace (the type is not registered there).
 pub fn workspace_scope(req: &Request<'_>) -> Result<String, ArmError> {
-    workspace_of(&req.scope_id)
-        .filter(|ws| ws.len() == req.scope_id.trim_end_matches('/').len())
-        .ok_or_else(|| ArmError::InvalidResourceType {
-            resource_type: req.spec.type_name.to_owned(),
-            namespace: req.spec.namespace.to_owned(),
-            api_version: req.api_version.to_owned(),
-        })
+    as_workspace_id(&req.scope_id).ok_or_else(|| ArmError::InvalidResourceType {
+        resource_type: req.spec.type_name.to_owned(),
+        namespace: req.spec.namespace.to_owned(),
+        api_version: req.api_version.to_owned(),
+    })
 }
 
 /// Whether Sentinel is onboarded on `workspace_id`.
@@ -114,18 +105,10 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     match req.verb {
         Verb::List => scope_tree::list_children(req),
         Verb::Get => {
-            let resource = scope_tree::resource(req)?;
-            req.state
-                .store
-                .get(&resource.id)
-                .map(|s| Json(s.body).into_response())
-                .ok_or_else(|| scope_tree::not_found(resource))
+            let stored = scope_tree::find_stored(req.state, scope_tree::resource(req)?)?;
+            Ok(Json(stored.body).into_response())
         }
-        Verb::Put => {
-            let resource = scope_tree::resource(req)?;
-            let outcome = scope_tree::run_put(req, resource, put)?;
-            Ok(scope_tree::store_outcome(req, resource, outcome))
-        }
+        Verb::Put => scope_tree::put_stored(req, put),
         Verb::Delete => scope_tree::delete_stored(req),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }

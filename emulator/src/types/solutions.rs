@@ -11,14 +11,13 @@
 //! - PUT answers 201/200 synchronously with `provisioningState: Succeeded` (whether the service
 //!   runs it as a long-running operation is UNVERIFIED); DELETE 200/204.
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::log_analytics_workspaces::{
-    find_workspace, no_default, workspace_not_found, workspace_of,
+use super::log_analytics_workspaces::{as_workspace_id, bad_request, require_named_workspace};
+use super::{
+    HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, no_default, scope_tree,
 };
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, scope_tree};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 
@@ -33,10 +32,6 @@ pub static SPEC: TypeSpec = TypeSpec {
     default_body: no_default,
     put,
 };
-
-fn bad(message: impl Into<String>) -> ArmError {
-    ArmError::bad_request("BadRequest", message)
-}
 
 fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let r = ctx.resource;
@@ -56,7 +51,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
         text(&plan, "publisher"),
         text(&plan, "product"),
     ) else {
-        return Err(bad(
+        return Err(bad_request(
             "The 'plan' property with 'name', 'publisher' and 'product' is required.",
         ));
     };
@@ -64,14 +59,12 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
         .body
         .pointer("/properties/workspaceResourceId")
         .and_then(Value::as_str)
-        .ok_or_else(|| bad("The 'properties.workspaceResourceId' property is required."))?;
-    let ws = workspace_of(workspace_id)
-        .filter(|ws| ws.len() == workspace_id.trim_end_matches('/').len())
-        .ok_or_else(|| {
-            bad(format!(
-                "'{workspace_id}' is not a Log Analytics workspace resource ID."
-            ))
-        })?;
+        .ok_or_else(|| bad_request("The 'properties.workspaceResourceId' property is required."))?;
+    let ws = as_workspace_id(workspace_id).ok_or_else(|| {
+        bad_request(format!(
+            "'{workspace_id}' is not a Log Analytics workspace resource ID."
+        ))
+    })?;
     let ws_name = ws.rsplit('/').next().unwrap_or_default();
     if let Some(gallery) = product
         .split_once('/')
@@ -80,7 +73,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     {
         let expected = format!("{gallery}({ws_name})");
         if !r.name.eq_ignore_ascii_case(&expected) || !plan_name.eq_ignore_ascii_case(&expected) {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "The solution name '{}' (plan name '{plan_name}') does not match product \
                  '{product}' on workspace '{ws_name}'; expected '{expected}'.",
                 r.name
@@ -104,11 +97,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
                 "provisioningState": "Succeeded",
             },
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
 }
 
@@ -123,13 +112,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
             let outcome = scope_tree::run_put(req, resource, put)?;
-            let ws = outcome.body["properties"]["workspaceResourceId"]
-                .as_str()
-                .and_then(workspace_of)
-                .unwrap_or_default();
-            if find_workspace(req.state, &ws).is_none() {
-                return Err(workspace_not_found(&ws));
-            }
+            require_named_workspace(req.state, &outcome.body, "/properties/workspaceResourceId")?;
             Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => scope_tree::delete_stored(req),
@@ -139,6 +122,8 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
     use crate::config::Config;
     use crate::types::ResourceRef;

@@ -18,8 +18,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::log_analytics_workspaces::{self as workspaces, no_default, require_parent};
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, scope_tree};
+use super::log_analytics_workspaces::{self as workspaces, bad_request, require_parent};
+use super::{
+    HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, no_default, scope_tree,
+};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 use crate::util::rfc3339;
@@ -76,23 +78,19 @@ const KINDS: &[&str] = &[
 /// The API's tiers of the security event kinds (arm-api.md 11.2).
 const TIERS: &[&str] = &["None", "Minimal", "Recommended", "All"];
 
-fn bad(message: impl Into<String>) -> ArmError {
-    ArmError::bad_request("BadRequest", message)
-}
-
 fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let kind = match ctx.body.get("kind") {
         Some(Value::String(k)) => KINDS
             .iter()
             .find(|known| known.eq_ignore_ascii_case(k))
             .copied()
-            .ok_or_else(|| bad(format!("The data source kind '{k}' is not supported.")))?,
-        _ => return Err(bad("The 'kind' property is required.")),
+            .ok_or_else(|| bad_request(format!("The data source kind '{k}' is not supported.")))?,
+        _ => return Err(bad_request("The 'kind' property is required.")),
     };
     let mut properties = match ctx.body.get("properties") {
         Some(p @ Value::Object(_)) => p.clone(),
         _ => {
-            return Err(bad(
+            return Err(bad_request(
                 "The 'properties' property is required and must be an object.",
             ));
         }
@@ -103,7 +101,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             _ => None,
         }
         .ok_or_else(|| {
-            bad(format!(
+            bad_request(format!(
                 "The tier {} is not valid for {kind}. Allowed values: None, Minimal, \
                  Recommended, All.",
                 properties.get("tier").unwrap_or(&Value::Null)
@@ -124,11 +122,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
             "etag": format!("W/\"datetime'{}'\"", rfc3339(SystemTime::now())),
             "properties": properties,
         }),
-        status: if ctx.existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
+        status: ctx.write_status(),
     })
 }
 
@@ -148,11 +142,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     match req.verb {
         Verb::List => scope_tree::list_children(req),
         Verb::Get => scope_tree::get_stored(req),
-        Verb::Put => {
-            let resource = scope_tree::resource(req)?;
-            let outcome = scope_tree::run_put(req, resource, put)?;
-            Ok(scope_tree::store_outcome(req, resource, outcome))
-        }
+        Verb::Put => scope_tree::put_stored(req, put),
         Verb::Delete => scope_tree::delete_stored(req),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),
     }

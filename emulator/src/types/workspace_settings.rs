@@ -16,10 +16,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::log_analytics_workspaces::{
-    find_workspace, no_default, workspace_not_found, workspace_of,
+use super::log_analytics_workspaces::{as_workspace_id, bad_request, require_named_workspace};
+use super::{
+    HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, envelope, no_default,
+    scope_tree,
 };
-use super::{HandlerFuture, PutContext, PutOutcome, Request, TypeSpec, Verb, envelope, scope_tree};
 use crate::arm::path::ScopeKind;
 use crate::error::ArmError;
 
@@ -35,20 +36,10 @@ pub static SPEC: TypeSpec = TypeSpec {
     put,
 };
 
-fn bad(message: impl Into<String>) -> ArmError {
-    ArmError::bad_request("BadRequest", message)
-}
-
-/// The canonical workspace ID, when `id` is exactly one.
-fn as_workspace_id(id: &str) -> Option<String> {
-    let ws = workspace_of(id)?;
-    (ws.len() == id.trim_end_matches('/').len()).then_some(ws)
-}
-
 fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let r = ctx.resource;
     if !r.name.eq_ignore_ascii_case("default") {
-        return Err(bad(format!(
+        return Err(bad_request(format!(
             "Invalid workspace settings name '{}' , only default is allowed ",
             r.name
         )));
@@ -57,16 +48,20 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
     let workspace_id = match prop("workspaceId") {
         Some(Value::String(w)) if as_workspace_id(w).is_some() => w.clone(),
         Some(other) => {
-            return Err(bad(format!(
+            return Err(bad_request(format!(
                 "The workspace ID {other} is not a Log Analytics workspace resource ID."
             )));
         }
-        None => return Err(bad("The 'properties.workspaceId' property is required.")),
+        None => {
+            return Err(bad_request(
+                "The 'properties.workspaceId' property is required.",
+            ));
+        }
     };
     let sub = r.subscription.as_deref().unwrap_or_default();
     let scope = match prop("scope") {
         Some(Value::String(s)) => s.clone(),
-        _ => return Err(bad("The 'properties.scope' property is required.")),
+        _ => return Err(bad_request("The 'properties.scope' property is required.")),
     };
     let segs: Vec<&str> = scope.split('/').filter(|s| !s.is_empty()).collect();
     let scope_ok = match segs.as_slice() {
@@ -79,7 +74,7 @@ fn put(ctx: &PutContext<'_>) -> Result<PutOutcome, ArmError> {
         _ => false,
     };
     if !scope_ok {
-        return Err(bad(format!(
+        return Err(bad_request(format!(
             "The scope '{scope}' is not the subscription '{sub}' or one of its resource groups."
         )));
     }
@@ -100,13 +95,7 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
         Verb::Put => {
             let resource = scope_tree::resource(req)?;
             let outcome = scope_tree::run_put(req, resource, put)?;
-            let ws = outcome.body["properties"]["workspaceId"]
-                .as_str()
-                .and_then(as_workspace_id)
-                .unwrap_or_default();
-            if find_workspace(req.state, &ws).is_none() {
-                return Err(workspace_not_found(&ws));
-            }
+            require_named_workspace(req.state, &outcome.body, "/properties/workspaceId")?;
             Ok(scope_tree::store_outcome(req, resource, outcome))
         }
         Verb::Delete => {
