@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{arm_error, subscription, validate_subscription_id};
+use super::common::{arm_error, plan_subscription, subscription, validate_subscription_id};
+use super::discovery::SubscriptionIdentity;
 use crate::arm::ArmError;
 use crate::arm::ids::AutoProvisioningSettingId;
 use crate::framework::{
@@ -144,12 +145,11 @@ impl Resource for AutoProvisioning {
     }
 
     async fn plan(&self, ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, _diags: &mut Diagnostics) {
-        if plan.planned.subscription_id.is_none() && !plan.config_unknown("subscription_id") {
-            plan.planned.subscription_id = ctx
-                .provider_opt()
-                .and_then(|p| p.default_subscription())
-                .map(str::to_string);
-        }
+        plan_subscription(
+            ctx,
+            plan.config_unknown("subscription_id"),
+            &mut plan.planned.subscription_id,
+        );
         if let Some(sub) = &plan.planned.subscription_id {
             plan.planned.id = Some(setting_id(sub).to_string());
         }
@@ -271,59 +271,16 @@ impl MoveState for AutoProvisioning {
 // ---------------------------------------------------------------------------------------------
 // Identity
 
-/// The identity of a `defender_auto_provisioning`: `import { to = defender_auto_provisioning.x,
-/// identity = { subscription_id = "…" } }` (the setting is always `default`).
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_auto_provisioning_identity")]
-pub struct AutoProvisioningIdentity {
-    /// The subscription (lower case). Defaults to the provider's subscription on import.
-    pub subscription_id: Option<String>,
-}
-
+/// Imports by the subscription (the setting is always `default`).
 impl crate::framework::Identity for AutoProvisioning {
-    type Identity = AutoProvisioningIdentity;
+    type Identity = SubscriptionIdentity;
 
-    fn identity(&self, state: &Self::Model) -> Option<AutoProvisioningIdentity> {
-        Some(AutoProvisioningIdentity {
-            subscription_id: Some(super::discovery::canonical_subscription(
-                state.subscription_id.as_deref()?,
-            )),
-        })
+    fn identity(&self, state: &Self::Model) -> Option<SubscriptionIdentity> {
+        SubscriptionIdentity::of(state.subscription_id.as_deref())
     }
 
-    fn import_id(
-        &self,
-        ctx: &Ctx,
-        identity: &AutoProvisioningIdentity,
-    ) -> Result<String, Diagnostics> {
-        let sub =
-            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+    fn import_id(&self, ctx: &Ctx, identity: &SubscriptionIdentity) -> Result<String, Diagnostics> {
+        let sub = identity.subscription(ctx)?;
         Ok(setting_id(&sub).to_string())
-    }
-}
-
-#[cfg(test)]
-mod identity_tests {
-    use super::*;
-    use crate::framework::Identity;
-
-    #[test]
-    fn identity_is_the_lower_case_subscription() {
-        // From JSON, so fields added to the model later (all optional) need no edit here.
-        let m: AutoProvisioningModel = serde_json::from_value(json!({
-            "subscription_id": "20FF7FC3-E762-44DD-BD96-B71116DCDC23", "enabled": false
-        }))
-        .unwrap();
-        assert_eq!(
-            AutoProvisioning
-                .identity(&m)
-                .unwrap()
-                .subscription_id
-                .as_deref(),
-            Some("20ff7fc3-e762-44dd-bd96-b71116dcdc23")
-        );
-        let unknown: AutoProvisioningModel =
-            serde_json::from_value(json!({ "enabled": false })).unwrap();
-        assert!(AutoProvisioning.identity(&unknown).is_none());
     }
 }

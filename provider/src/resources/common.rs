@@ -32,20 +32,66 @@ pub fn validate_subscription_id(value: Option<&str>, diags: &mut Diagnostics) {
 
 /// The subscription an operation works in: the resource's own, else the provider's.
 pub fn subscription(ctx: &Ctx, configured: Option<&str>) -> Result<String, Diagnostic> {
-    if let Some(s) = configured {
-        return Ok(s.to_string());
+    match configured {
+        Some(s) => Ok(s.to_string()),
+        None => provider_subscription(
+            ctx,
+            "subscription_id on the resource",
+            Some(AttrPath::root("subscription_id")),
+        ),
     }
+}
+
+/// The subscriptions an operation over several works in: the configured ones, else the
+/// provider's. `hint` says where to configure them (for the error when there are none, which
+/// is on `subscription_ids`).
+pub fn subscriptions(
+    ctx: &Ctx,
+    configured: Option<&[String]>,
+    hint: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    match configured {
+        Some(ids) => Ok(ids.to_vec()),
+        None => Ok(vec![provider_subscription(
+            ctx,
+            hint,
+            Some(AttrPath::root("subscription_ids")),
+        )?]),
+    }
+}
+
+/// The provider's subscription, for an operation that names none. Without one: "No
+/// subscription", saying to set `hint` or the provider's `subscription_id`, on `at`.
+pub fn provider_subscription(
+    ctx: &Ctx,
+    hint: &str,
+    at: Option<AttrPath>,
+) -> Result<String, Diagnostic> {
     ctx.provider()?
         .default_subscription()
         .map(str::to_string)
-        .ok_or_else(|| {
-            Diagnostic::error(
+        .ok_or_else(|| Diagnostic {
+            path: at,
+            ..Diagnostic::error(
                 "No subscription",
-                "Set subscription_id on the resource, or subscription_id in the provider block \
-             (or ARM_SUBSCRIPTION_ID).",
+                format!(
+                    "Set {hint}, or subscription_id in the provider block (or \
+                     ARM_SUBSCRIPTION_ID)."
+                ),
             )
-            .at(AttrPath::root("subscription_id"))
         })
+}
+
+/// Plan-time default of a `subscription_id` left unset: the provider's subscription (none
+/// while the provider is not configured yet, as plan may run before). One unknown in the
+/// configuration (`config_unknown`) stays unknown.
+pub fn plan_subscription(ctx: &Ctx, config_unknown: bool, planned: &mut Option<String>) {
+    if planned.is_none() && !config_unknown {
+        *planned = ctx
+            .provider_opt()
+            .and_then(|p| p.default_subscription())
+            .map(str::to_string);
+    }
 }
 
 /// An ARM failure as a diagnostic: `{operation} {resource}: {error}` (azurerm's wording:
@@ -150,5 +196,66 @@ where
             _ = tokio::time::sleep(interval) => {}
         }
         interval = (interval * 2).min(policy.max_interval);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx_of(configured: bool) -> Ctx {
+        let data =
+            configured.then(|| std::sync::Arc::new(crate::provider::ProviderData::offline()));
+        Ctx::new(data, tokio_util::sync::CancellationToken::new())
+    }
+
+    /// Each default names where to set the subscription, on the attribute that takes it.
+    #[test]
+    fn no_subscription_says_where_to_set_one() {
+        let ctx = ctx_of(true);
+        let d = subscription(&ctx, None).unwrap_err();
+        assert_eq!(d.summary, "No subscription");
+        assert_eq!(
+            d.detail,
+            "Set subscription_id on the resource, or subscription_id in the provider block (or \
+             ARM_SUBSCRIPTION_ID)."
+        );
+        assert_eq!(d.path, Some(AttrPath::root("subscription_id")));
+        let d =
+            subscriptions(&ctx, None, "subscription_ids in the list block's config").unwrap_err();
+        assert_eq!(
+            d.detail,
+            "Set subscription_ids in the list block's config, or subscription_id in the provider \
+             block (or ARM_SUBSCRIPTION_ID)."
+        );
+        assert_eq!(d.path, Some(AttrPath::root("subscription_ids")));
+        assert_eq!(
+            provider_subscription(&ctx, "x", None).unwrap_err().path,
+            None
+        );
+
+        let sub = "20ff7fc3-e762-44dd-bd96-b71116dcdc23".to_owned();
+        assert_eq!(subscription(&ctx, Some(&sub)).unwrap(), sub);
+        assert_eq!(
+            subscriptions(&ctx, Some(std::slice::from_ref(&sub)), "x").unwrap(),
+            vec![sub]
+        );
+        let unconfigured = subscription(&ctx_of(false), None).unwrap_err();
+        assert_eq!(unconfigured.summary, "Provider not configured");
+        assert_eq!(unconfigured.path, None);
+    }
+
+    #[test]
+    fn plan_subscription_fills_only_what_is_unset_and_known() {
+        let ctx = ctx_of(false);
+        let mut planned = Some("given".to_owned());
+        plan_subscription(&ctx, false, &mut planned);
+        assert_eq!(planned.as_deref(), Some("given"));
+        let mut planned = None;
+        plan_subscription(&ctx, true, &mut planned);
+        assert_eq!(planned, None);
+        // Unconfigured (plan may run before ConfigureProvider), or no provider subscription.
+        plan_subscription(&ctx, false, &mut planned);
+        assert_eq!(planned, None);
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::is_guid;
+use super::common::{is_guid, subscriptions};
 use crate::audit::{self, AuditOptions, AuditReport};
 use crate::framework::{AttrPath, Config, Ctx, DataSource, Diagnostic, Diagnostics};
 
@@ -395,13 +395,11 @@ impl DataSource for Coverage {
     }
 
     async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
-        let subs = match &config.subscription_ids {
-            Some(ids) => ids.clone(),
-            None => vec![
-                super::common::subscription(ctx, None)
-                    .map_err(|d| d.at(AttrPath::root("subscription_ids")))?,
-            ],
-        };
+        let subs = subscriptions(
+            ctx,
+            config.subscription_ids.as_deref(),
+            "subscription_id on the resource",
+        )?;
         let arm = ctx.provider()?.arm().await?;
         let options = AuditOptions {
             subscriptions: subs.clone(),

@@ -50,38 +50,18 @@ pub fn validate_subscriptions_list(
 
 /// The subscriptions a list looks in: the configured ones, else the provider's.
 pub fn list_subscriptions(ctx: &Ctx, ids: Option<&[String]>) -> Result<Vec<String>, Diagnostic> {
-    match ids {
-        Some(ids) => Ok(ids.to_vec()),
-        None => ctx
-            .provider()?
-            .default_subscription()
-            .map(|s| vec![s.to_owned()])
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "No subscription",
-                    "Set subscription_ids in the list block's config, or subscription_id in \
-                     the provider block (or ARM_SUBSCRIPTION_ID).",
-                )
-                .at(AttrPath::root("subscription_ids"))
-            }),
-    }
+    super::common::subscriptions(ctx, ids, "subscription_ids in the list block's config")
 }
 
 /// The subscription an identity names; its default is the provider's (as for the resource).
 pub fn identity_subscription(ctx: &Ctx, given: Option<&str>) -> Result<String, Diagnostics> {
     let sub = match given {
         Some(s) => s.to_owned(),
-        None => ctx
-            .provider()?
-            .default_subscription()
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "No subscription",
-                    "Set subscription_id in the import block's identity, or subscription_id in \
-                     the provider block (or ARM_SUBSCRIPTION_ID).",
-                )
-            })?,
+        None => super::common::provider_subscription(
+            ctx,
+            "subscription_id in the import block's identity",
+            None,
+        )?,
     };
     if !is_guid(&sub) {
         return Err(Diagnostic::error(
@@ -91,6 +71,31 @@ pub fn identity_subscription(ctx: &Ctx, given: Option<&str>) -> Result<String, D
         .into());
     }
     Ok(sub.to_ascii_lowercase())
+}
+
+/// The identity of a subscription singleton (one setting per subscription, with a fixed
+/// name: `defender_auto_provisioning`, `defender_security_contact`,
+/// `defender_server_vulnerability_assessment`, `defender_workspace_setting`):
+/// `import { to = …, identity = { subscription_id = "…" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_subscription_singleton_identity")]
+pub struct SubscriptionIdentity {
+    /// The subscription (lower case). Defaults to the provider's subscription on import.
+    pub subscription_id: Option<String>,
+}
+
+impl SubscriptionIdentity {
+    /// The identity of a state in `subscription_id`; `None` while that is not known.
+    pub fn of(subscription_id: Option<&str>) -> Option<Self> {
+        Some(SubscriptionIdentity {
+            subscription_id: Some(canonical_subscription(subscription_id?)),
+        })
+    }
+
+    /// The subscription the identity names (the provider's by default), in lower case.
+    pub fn subscription(&self, ctx: &Ctx) -> Result<String, Diagnostics> {
+        identity_subscription(ctx, self.subscription_id.as_deref())
+    }
 }
 
 /// A subscription ID as identities carry it: lower case, as ARM answers it.
@@ -165,6 +170,7 @@ pub fn identity_workspace(id: &str) -> Result<super::workspace_ids::WorkspaceId,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn subscription_ids_are_guids_without_repeats() {
@@ -220,6 +226,47 @@ mod tests {
         );
         let e = identity_workspace("nope").unwrap_err();
         assert!(e.0[0].detail.contains("Expected /subscriptions/"), "{e:?}");
+    }
+
+    /// The subscription singletons' identity, as Terraform gets it from a state: the
+    /// subscription in lower case; none while the subscription is not known.
+    #[test]
+    fn subscription_singletons_are_identified_by_the_lower_case_subscription() {
+        use crate::framework::Value;
+        let r = crate::resources::registry();
+        let ws = "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law";
+        for (name, required) in [
+            ("defender_auto_provisioning", json!({ "enabled": false })),
+            ("defender_security_contact", json!({})),
+            ("defender_server_vulnerability_assessment", json!({})),
+            ("defender_workspace_setting", json!({ "workspace_id": ws })),
+        ] {
+            let res = &r.resources[name];
+            let state = |sub: serde_json::Value| {
+                let mut j = required.clone();
+                j["subscription_id"] = sub;
+                crate::framework::convert::json_to_value(&j, res.value_type()).unwrap()
+            };
+            let identity = res.identity_of(&state(json!("20FF7FC3-E762-44DD-BD96-B71116DCDC23")));
+            assert_eq!(
+                identity.as_ref().and_then(|i| i.attr("subscription_id")),
+                Some(&Value::String(
+                    "20ff7fc3-e762-44dd-bd96-b71116dcdc23".into()
+                )),
+                "{name}"
+            );
+            assert_eq!(res.identity_of(&state(json!(null))), None, "{name}");
+            let schema = &res.identity_schema().unwrap().schema;
+            assert_eq!(
+                schema
+                    .attributes
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.required))
+                    .collect::<Vec<_>>(),
+                [("subscription_id", false)],
+                "{name}"
+            );
+        }
     }
 
     /// Terraform requires an identity of the same type name for every list resource; docs

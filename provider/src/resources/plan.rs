@@ -34,7 +34,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::common::{arm_error, subscription, validate_subscription_id};
+use super::common::{arm_error, plan_subscription, subscription, validate_subscription_id};
 use super::plan_catalog::{
     self, RESOURCE_LEVEL_PLAN, RESOURCE_LEVEL_SUB_PLAN, RESOURCE_SCOPE_TYPES,
 };
@@ -897,14 +897,9 @@ impl Resource for DefenderPlan {
             .and_then(|s| parse_machine_scope(s).ok());
         if let Some((_, sub)) = &scope {
             plan.planned.subscription_id = Some(sub.clone());
-        } else if plan.planned.subscription_id.is_none()
-            && !plan.config_unknown("subscription_id")
-            && !plan.config_unknown("scope")
-        {
-            plan.planned.subscription_id = ctx
-                .provider_opt()
-                .and_then(|p| p.default_subscription())
-                .map(str::to_string);
+        } else {
+            let unknown = plan.config_unknown("subscription_id") || plan.config_unknown("scope");
+            plan_subscription(ctx, unknown, &mut plan.planned.subscription_id);
         }
         if !plan.config_unknown("name")
             && let Some(p) = plan_catalog::find(&plan.planned.name)

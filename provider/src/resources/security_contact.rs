@@ -21,7 +21,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::common::{arm_error, subscription, validate_subscription_id};
+use super::common::{arm_error, plan_subscription, subscription, validate_subscription_id};
+use super::discovery::SubscriptionIdentity;
 use super::setting::parse_security_id;
 use crate::framework::{
     AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, MoveSource, MoveState,
@@ -529,12 +530,11 @@ impl Resource for SecurityContact {
     }
 
     async fn plan(&self, ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, _diags: &mut Diagnostics) {
-        if plan.planned.subscription_id.is_none() && !plan.config_unknown("subscription_id") {
-            plan.planned.subscription_id = ctx
-                .provider_opt()
-                .and_then(|p| p.default_subscription())
-                .map(str::to_string);
-        }
+        plan_subscription(
+            ctx,
+            plan.config_unknown("subscription_id"),
+            &mut plan.planned.subscription_id,
+        );
         if let Some(sub) = &plan.planned.subscription_id {
             plan.planned.id = Some(SecurityContactId::new(sub.clone()).to_string());
         }
@@ -670,33 +670,16 @@ impl MoveState for SecurityContact {
 // ---------------------------------------------------------------------------------------------
 // Identity and list (`terraform query`)
 
-/// The identity of a `defender_security_contact`: `import { to = defender_security_contact.x,
-/// identity = { subscription_id = "…" } }` (the contact is always `default`).
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_security_contact_identity")]
-pub struct SecurityContactIdentity {
-    /// The subscription (lower case). Defaults to the provider's subscription on import.
-    pub subscription_id: Option<String>,
-}
-
+/// Imports by the subscription (the contact is always `default`).
 impl crate::framework::Identity for SecurityContact {
-    type Identity = SecurityContactIdentity;
+    type Identity = SubscriptionIdentity;
 
-    fn identity(&self, state: &Self::Model) -> Option<SecurityContactIdentity> {
-        Some(SecurityContactIdentity {
-            subscription_id: Some(super::discovery::canonical_subscription(
-                state.subscription_id.as_deref()?,
-            )),
-        })
+    fn identity(&self, state: &Self::Model) -> Option<SubscriptionIdentity> {
+        SubscriptionIdentity::of(state.subscription_id.as_deref())
     }
 
-    fn import_id(
-        &self,
-        ctx: &Ctx,
-        identity: &SecurityContactIdentity,
-    ) -> Result<String, Diagnostics> {
-        let sub =
-            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+    fn import_id(&self, ctx: &Ctx, identity: &SubscriptionIdentity) -> Result<String, Diagnostics> {
+        let sub = identity.subscription(ctx)?;
         Ok(SecurityContactId::new(sub).to_string())
     }
 }

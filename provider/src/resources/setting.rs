@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{arm_error, subscription, validate_subscription_id};
+use super::common::{arm_error, plan_subscription, subscription, validate_subscription_id};
 use crate::arm::ids::{ResourceId, SubscriptionId};
 use crate::framework::{
     AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, MoveSource, MoveState,
@@ -357,12 +357,8 @@ impl Resource for Setting {
     }
 
     async fn plan(&self, ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, _diags: &mut Diagnostics) {
-        if plan.planned.subscription_id.is_none() && !plan.config_unknown("subscription_id") {
-            plan.planned.subscription_id = ctx
-                .provider_opt()
-                .and_then(|p| p.default_subscription())
-                .map(str::to_string);
-        }
+        let unknown = plan.config_unknown("subscription_id");
+        plan_subscription(ctx, unknown, &mut plan.planned.subscription_id);
         if plan.config_unknown("name") {
             return;
         }

@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::common::{
-    WaitPolicy, Waited, arm_error, subscription, validate_subscription_id, wait_until,
+    WaitPolicy, Waited, arm_error, plan_subscription, subscription, validate_subscription_id,
+    wait_until,
 };
+use super::discovery::SubscriptionIdentity;
 use super::workspace_ids::{
     WorkspaceId, WorkspaceSettingId, canonical_workspace_id, parse_setting_scope,
     validate_workspace_id,
@@ -182,12 +184,11 @@ impl Resource for WorkspaceSetting {
     }
 
     async fn plan(&self, ctx: &Ctx, plan: &mut Plan<'_, Self::Model>, diags: &mut Diagnostics) {
-        if plan.planned.subscription_id.is_none() && !plan.config_unknown("subscription_id") {
-            plan.planned.subscription_id = ctx
-                .provider_opt()
-                .and_then(|p| p.default_subscription())
-                .map(str::to_string);
-        }
+        plan_subscription(
+            ctx,
+            plan.config_unknown("subscription_id"),
+            &mut plan.planned.subscription_id,
+        );
         if let Some(sub) = plan.planned.subscription_id.clone() {
             plan.planned.id = Some(setting_id(&sub).to_string());
             // The default comes from the configuration: Terraform proposes the prior value for
@@ -355,33 +356,16 @@ impl MoveState for WorkspaceSetting {
 // ---------------------------------------------------------------------------------------------
 // Identity and list (`terraform query`)
 
-/// The identity of a `defender_workspace_setting`: `import { to = defender_workspace_setting.x,
-/// identity = { subscription_id = "…" } }` (the setting is always `default`).
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_workspace_setting_identity")]
-pub struct WorkspaceSettingIdentity {
-    /// The subscription (lower case). Defaults to the provider's subscription on import.
-    pub subscription_id: Option<String>,
-}
-
+/// Imports by the subscription (the setting is always `default`).
 impl crate::framework::Identity for WorkspaceSetting {
-    type Identity = WorkspaceSettingIdentity;
+    type Identity = SubscriptionIdentity;
 
-    fn identity(&self, state: &Self::Model) -> Option<WorkspaceSettingIdentity> {
-        Some(WorkspaceSettingIdentity {
-            subscription_id: Some(super::discovery::canonical_subscription(
-                state.subscription_id.as_deref()?,
-            )),
-        })
+    fn identity(&self, state: &Self::Model) -> Option<SubscriptionIdentity> {
+        SubscriptionIdentity::of(state.subscription_id.as_deref())
     }
 
-    fn import_id(
-        &self,
-        ctx: &Ctx,
-        identity: &WorkspaceSettingIdentity,
-    ) -> Result<String, Diagnostics> {
-        let sub =
-            super::discovery::identity_subscription(ctx, identity.subscription_id.as_deref())?;
+    fn import_id(&self, ctx: &Ctx, identity: &SubscriptionIdentity) -> Result<String, Diagnostics> {
+        let sub = identity.subscription(ctx)?;
         Ok(setting_id(&sub).to_string())
     }
 }
