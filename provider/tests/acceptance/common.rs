@@ -232,3 +232,12 @@ pub fn children_named(pid: u32, prefix: &str) -> Vec<u32> {
     }
     out
 }
+
+/// An HTTP client for a test's own calls to the emulator's control API. The test binary links
+/// both of rustls's crypto back-ends (aws-lc through dev-dependencies, ring through the
+/// provider), so rustls cannot pick one by itself: install the provider's (ring) first, or the
+/// client panics unless some other test happened to install it earlier.
+pub fn http_client() -> reqwest::Client {
+    defender::crypto::install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::common::{SUBSCRIPTION, TfEnv};
+use crate::common::{SUBSCRIPTION, TfEnv, http_client};
 
 fn config(extra: &str) -> String {
     format!(
@@ -140,10 +140,7 @@ async fn coverage_reports_what_is_applied_and_what_is_missing() {
 /// The role assignments the emulator stores (control API `GET /_emulator/resources`).
 async fn role_assignment_ids(env: &TfEnv) -> Vec<String> {
     let url = format!("{}/_emulator/resources", env.emulator.base_url());
-    let all: Value = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    let all: Value = http_client()
         .get(url)
         .send()
         .await

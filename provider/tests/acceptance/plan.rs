@@ -8,7 +8,7 @@ use std::time::Duration;
 use arm_emulator::{Config, FaultRule, RuntimeConfigPatch};
 use serde_json::{Value, json};
 
-use crate::common::{SUBSCRIPTION, TfEnv};
+use crate::common::{SUBSCRIPTION, TfEnv, http_client};
 
 fn pricing_id(name: &str) -> String {
     format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Security/pricings/{name}")
@@ -618,8 +618,7 @@ async fn ten_plans_in_parallel_are_serialised_and_409s_retried() {
     );
     let emulator = env.emulator.state();
     let portal = tokio::spawn(async move {
-        defender::crypto::install_default();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let client = http_client();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         let mut writes = 0;
         // Keep a write in flight until the provider has been refused at least once.
