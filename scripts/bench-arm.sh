@@ -20,6 +20,8 @@
 #    against LAG + 1 s. RUNS runs per LAG, interleaved.
 #
 # EMULATOR / PROVIDER: prebuilt binaries (default: release builds of both).
+# BASELINE: a second provider binary (e.g. main's, before a change) timed in section 1 side by
+#   side with PROVIDER, in a third directory interleaved with the other two.
 # SECTIONS: which of 1 2 3 to run (default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +65,14 @@ provider_installation {
   }
 }
 RC
+BASELINE=${BASELINE:-}
+if [[ -n "$BASELINE" ]]; then
+  bversion=$("$BASELINE" --version | awk '{print $2}')
+  bmirror="$work/mirror-baseline/registry.terraform.io/defenderops/defender/$bversion/linux_$arch"
+  mkdir -p "$bmirror"
+  cp "$BASELINE" "$bmirror/terraform-provider-defender_v$bversion"
+  sed "s|$work/mirror|$work/mirror-baseline|" "$work/terraformrc" > "$work/terraformrc-baseline"
+fi
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 export ARM_TENANT_ID=72f988bf-86f1-41af-91ab-2d7cd011db47
 export ARM_CLIENT_ID=9a0a0c65-53d2-4f3b-8b6e-3f1e3a7c1d21
@@ -89,7 +99,10 @@ set_latency() { curl -sf -X POST -H 'content-type: application/json' -d "{\"late
 clear_log() { curl -sf -X DELETE "$url/_emulator/requests" > /dev/null; }
 save_log() { curl -sf "$url/_emulator/requests" > "$1"; }
 now() { date +%s.%N; }
-tf() { "$terraform" -chdir="$1" "${@:2}"; }
+tf() { # the baseline directory installs the baseline provider
+  if [[ $1 == */baseline ]]; then TF_CLI_CONFIG_FILE="$work/terraformrc-baseline" "$terraform" -chdir="$1" "${@:2}"
+  else "$terraform" -chdir="$1" "${@:2}"; fi
+}
 
 stats() { # reads numbers on stdin, prints "min | median | max"
   python3 -c '
@@ -124,13 +137,18 @@ resource "defender_setting" "s" {
   enabled         = true
 }
 TF
+  plans=(defender floor)
+  if [[ -n "$BASELINE" ]]; then
+    plans=(defender baseline floor)
+    mkdir -p "$d/baseline" && cp "$d/defender/main.tf" "$d/baseline/main.tf"
+  fi
   cat > "$d/floor/main.tf" <<TF
 resource "terraform_data" "d" {
   count = $N
   input = { sub = format("00000000-0000-4000-8000-%012d", floor(count.index / 2)), enabled = true }
 }
 TF
-  for x in defender floor; do
+  for x in "${plans[@]}"; do
     tf "$d/$x" init -input=false -no-color > "$d/$x/init.log"
     tf "$d/$x" apply -input=false -auto-approve -no-color > "$d/$x/apply.log"
   done
@@ -147,9 +165,17 @@ TF
   }
   : > "$d/times.tsv"
   for r in $(seq 1 "$RUNS"); do
-    if (( r % 2 )); then a=$(time_plan defender "$r"); b=$(time_plan floor "$r")
-    else b=$(time_plan floor "$r"); a=$(time_plan defender "$r"); fi
-    printf '%s\t%s\t%s\n' "$r" "$a" "$b" | tee -a "$d/times.tsv" >&2
+    # Rotate the order, so that no directory always goes first.
+    declare -A took=()
+    k=${#plans[@]}
+    for i in $(seq 0 $((k - 1))); do x=${plans[$(((i + r) % k))]}; took[$x]=$(time_plan "$x" "$r"); done
+    # The same plan with no latency: the provider's own floor, for the second reading of the
+    # target (latency absorbed over what the plan costs without it).
+    set_latency 0
+    own=$(time_plan defender "0$r")
+    set_latency "$LATENCY_MS"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$r" "${took[defender]}" "${took[floor]}" "${took[baseline]:-}" "$own" | tee -a "$d/times.tsv" >&2
+    unset took
   done
   set_latency 0
   python3 - "$d" "$N" "$LATENCY_MS" "$PARALLELISM" "$RUNS" <<'PY' | tee -a "$work/report.md"
@@ -157,6 +183,8 @@ import collections, json, statistics, sys
 d, n, lat, par, runs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rows = [l.split('\t') for l in open(f"{d}/times.tsv").read().split('\n') if l]
 plan = [float(r[1]) for r in rows]; floor = [float(r[2]) for r in rows]
+base = [float(r[3]) for r in rows if len(r) > 3 and r[3]]
+own = [float(r[4]) for r in rows]
 expected = [n * lat / 1000 / par + f for f in floor]
 ratio = [p / e for p, e in zip(plan, expected)]
 fmt = lambda v: f"{min(v):.3f} | {statistics.median(v):.3f} | {max(v):.3f}"
@@ -176,6 +204,13 @@ print(f"| plan defender_setting (s) | {fmt(plan)} |")
 print(f"| plan terraform_data = floor (s) | {fmt(floor)} |")
 print(f"| expected = N x {lat:.0f} ms / {par} + floor (s) | {fmt(expected)} |")
 print(f"| **ratio plan / expected** (per run) | {fmt(ratio)} |")
+own_expected = [n * lat / 1000 / par + o for o in own]
+print(f"| plan defender_setting with no latency = own floor (s) | {fmt(own)} |")
+print(f"| ratio plan / (N x {lat:.0f} ms / {par} + own floor) (per run) | {fmt([p / e for p, e in zip(plan, own_expected)])} |")
+if base:
+    print(f"| plan defender_setting, BASELINE provider (s) | {fmt(base)} |")
+    print(f"| ratio BASELINE plan / expected (per run) | {fmt([b / e for b, e in zip(base, expected)])} |")
+    print(f"| ratio plan / BASELINE plan (per run) | {fmt([p / b for p, b in zip(plan, base)])} |")
 print(f"| ARM requests per plan | {fmt(arm_total)} |")
 print(f"| GETs per managed resource (min over resources) | {fmt(gets_min)} |")
 print(f"| GETs per managed resource (max over resources) | {fmt(gets_max)} |")

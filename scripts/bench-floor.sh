@@ -8,6 +8,9 @@
 #
 # EMULATOR=path to arm-emulator (default target/release/arm-emulator if built, else debug).
 # PROVIDER=path to a built terraform-provider-defender (default: build target/release's).
+# PLAN_ARGS=extra arguments of both timed plans, e.g. "-refresh=false": no ReadResource, so no
+#   ARM request at all; what is left above the floor is the cost of being a plugin (processes,
+#   AutoMTLS, schema, UpgradeResourceState / ValidateResourceConfig / PlanResourceChange calls).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,7 +27,8 @@ if [[ -z "$EMULATOR" ]]; then
   if [[ -x target/release/arm-emulator ]]; then EMULATOR=target/release/arm-emulator
   else cargo build -q -p arm-emulator --bin arm-emulator; EMULATOR=target/debug/arm-emulator; fi
 fi
-work="$root/target/bench/floor-$N"
+PLAN_ARGS=${PLAN_ARGS:-}
+work="$root/target/bench/floor-$N${PLAN_ARGS:+-$(echo "$PLAN_ARGS" | tr -cd 'a-z')}"
 rm -rf "$work" && mkdir -p "$work/defender" "$work/floor"
 
 version=$("$PROVIDER" --version | awk '{print $2}')
@@ -92,7 +96,7 @@ now() { date +%s.%N; }
 time_plan() {
   local t0 t1
   t0=$(now)
-  "$terraform" -chdir="$work/$1" plan -input=false -no-color -lock=false -detailed-exitcode > "$work/$1/plan.log" ||
+  "$terraform" -chdir="$work/$1" plan -input=false -no-color -lock=false -detailed-exitcode $PLAN_ARGS > "$work/$1/plan.log" ||
     { echo "plan in $1 failed or not empty (exit $?)" >&2; cat "$work/$1/plan.log" >&2; exit 1; }
   t1=$(now)
   echo "$t1 - $t0" | bc -l

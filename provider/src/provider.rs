@@ -156,26 +156,32 @@ impl ProviderDef for DefenderProvider {
         if diags.has_errors() {
             return Err(diags);
         }
-        Ok(ProviderData {
+        let data = ProviderData {
             subscription_id: auth.subscription_id.clone(),
             auth,
             terraform_version: terraform_version.to_string(),
             cancel,
-            arm: OnceCell::new(),
+            arm: Arc::new(OnceCell::new()),
             locks: KeyedLocks::default(),
             shared: Shared::default(),
-        })
+        };
+        data.warm_up();
+        Ok(data)
     }
 }
 
 /// What operations share after ConfigureProvider. The ARM client (cloud discovery and
-/// credentials) is built on first use, so processes that never call ARM stay cheap.
+/// credentials) is built once per configured process, in the background from
+/// ConfigureProvider on (`warm_up`); processes that are never configured (schema, validate)
+/// never touch the network.
 pub struct ProviderData {
     subscription_id: Option<String>,
     auth: AuthConfig,
     terraform_version: String,
     cancel: CancellationToken,
-    arm: OnceCell<ArmClient>,
+    /// The client, or why it could not be built (kept, so that N resources report one
+    /// failed discovery instead of running N of them, each with its retries).
+    arm: Arc<OnceCell<Result<ArmClient, String>>>,
     locks: KeyedLocks,
     shared: Shared,
 }
@@ -209,7 +215,7 @@ impl ProviderData {
             auth: AuthConfig::default(),
             terraform_version: String::new(),
             cancel: CancellationToken::new(),
-            arm: OnceCell::new(),
+            arm: Arc::new(OnceCell::new()),
             locks: KeyedLocks::default(),
             shared: Shared::default(),
         }
@@ -219,14 +225,51 @@ impl ProviderData {
         self.subscription_id.as_deref()
     }
 
-    /// The ARM client, built on first use.
+    /// Starts building the ARM client and fetching its first token in the background.
+    ///
+    /// Terraform configures a provider process only when it is about to read or change
+    /// resources, and sends its first ReadResource some milliseconds later, after upgrading
+    /// state. Cloud discovery (`metadata_host`) and the token request are two serial round
+    /// trips that every first ARM call would otherwise wait for; started here, they overlap
+    /// Terraform's own work (issue 6, BENCHMARKS.md section 3). ConfigureProvider itself
+    /// returns at once, unlike azurerm's, which discovers and registers resource providers
+    /// before it answers. A token that cannot be had is not reported here: the first ARM
+    /// call asks again and its diagnostic says why.
+    fn warm_up(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let cell = self.arm.clone();
+        let auth = self.auth.clone();
+        let version = self.terraform_version.clone();
+        let cancel = self.cancel.clone();
+        runtime.spawn(async move {
+            let built = cell
+                .get_or_init(|| Self::build(&auth, &version, cancel))
+                .await;
+            if let Ok(client) = built {
+                client.warm_up().await;
+            }
+        });
+    }
+
+    async fn build(
+        auth: &AuthConfig,
+        version: &str,
+        cancel: CancellationToken,
+    ) -> Result<ArmClient, String> {
+        arm::build_client(auth, version, cancel)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The ARM client (built once; see `warm_up`).
     pub async fn arm(&self) -> Result<&ArmClient, Diagnostic> {
         self.arm
-            .get_or_try_init(|| {
-                arm::build_client(&self.auth, &self.terraform_version, self.cancel.clone())
-            })
+            .get_or_init(|| Self::build(&self.auth, &self.terraform_version, self.cancel.clone()))
             .await
-            .map_err(|e| Diagnostic::error("Cannot reach Azure Resource Manager", e.to_string()))
+            .as_ref()
+            .map_err(|e| Diagnostic::error("Cannot reach Azure Resource Manager", e.clone()))
     }
 
     /// Holds the named lock until the guard drops, e.g. `serialize(&format!("pricings/{sub}"))`

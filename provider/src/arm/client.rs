@@ -259,6 +259,23 @@ impl ArmClient {
         claims.get("oid")?.as_str().map(str::to_owned)
     }
 
+    /// Fetches the tokens the first request will need (ARM scope, auxiliary tenants) into the
+    /// credential's cache. Failures are only logged: the request that needs the token asks
+    /// again and reports them.
+    pub async fn warm_up(&self) {
+        let scope = &self.inner.scope;
+        let fetched = async {
+            self.inner.credential.get_token(scope).await?;
+            self.inner.credential.get_auxiliary_tokens(scope).await
+        };
+        tokio::select! {
+            r = fetched => if let Err(e) = r {
+                tracing::debug!(error = %e, "token prefetch failed; the first ARM request asks again");
+            },
+            () = self.inner.cancel.cancelled() => {}
+        }
+    }
+
     /// The credential.
     pub fn credential(&self) -> &Arc<dyn TokenCredential> {
         &self.inner.credential
