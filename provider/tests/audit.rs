@@ -144,6 +144,9 @@ impl Seeded {
 async fn seed(config: Config) -> Seeded {
     let emulator = Emulator::start(config).await.expect("emulator");
     let token = emulator.issue_token(CLIENT_ID);
+    // Both of rustls's back-ends are linked into test binaries: install the provider's (ring)
+    // before building a client, or the build panics unless another test did it first.
+    defender::crypto::install_default();
     let s = Seeded {
         emulator,
         http: reqwest::Client::builder().no_proxy().build().unwrap(),

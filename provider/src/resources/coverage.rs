@@ -398,7 +398,7 @@ impl DataSource for Coverage {
         let subs = subscriptions(
             ctx,
             config.subscription_ids.as_deref(),
-            "subscription_id on the resource",
+            "subscription_ids on the data source",
         )?;
         let arm = ctx.provider()?.arm().await?;
         let options = AuditOptions {

@@ -22,6 +22,29 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// Finding text is written for Markdown (PR comments): its `code spans` become `<code>` here
+/// instead of showing their backticks. An unpaired backtick stays as it is.
+fn esc_text(s: &str) -> String {
+    let escaped = esc(s);
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() < 3 {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            if i <= 2 * pairs {
+                out.push_str(if i % 2 == 1 { "<code>" } else { "</code>" });
+            } else {
+                out.push('`');
+            }
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 fn class(status: Status) -> &'static str {
     match status {
         Status::Ok => "ok",
@@ -185,8 +208,8 @@ pub fn render(report: &AuditReport) -> String {
                 severity_symbol(f.severity),
                 esc(&f.subscription_id),
                 esc(f.rule_id),
-                esc(&f.message),
-                esc(f.remediation),
+                esc_text(&f.message),
+                esc_text(f.remediation),
                 public
             ));
         }
@@ -197,4 +220,20 @@ pub fn render(report: &AuditReport) -> String {
         esc(report.version)
     ));
     h
+}
+
+#[cfg(test)]
+mod code_span_tests {
+    use super::esc_text;
+
+    #[test]
+    fn code_spans_become_code_elements_and_the_rest_is_escaped() {
+        assert_eq!(
+            esc_text("Set `tier = \"Standard\"` on <plan> or `x`"),
+            "Set <code>tier = &quot;Standard&quot;</code> on &lt;plan&gt; or <code>x</code>"
+        );
+        assert_eq!(esc_text("no spans"), "no spans");
+        assert_eq!(esc_text("one ` alone"), "one ` alone");
+        assert_eq!(esc_text("`a` and ` b"), "<code>a</code> and ` b");
+    }
 }
