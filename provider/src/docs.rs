@@ -511,6 +511,9 @@ fn write_groups<'a>(
             }
             if a.requires_replace {
                 line.push_str(" Changing this forces a new resource.");
+                if a.case_insensitive {
+                    line.push_str(" A change of case alone is an in-place update.");
+                }
             }
             if let Some(dep) = &a.deprecation {
                 let _ = write!(line, " **Deprecated**: {dep}");

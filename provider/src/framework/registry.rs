@@ -376,7 +376,14 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
             self.null_write_only(&mut out.planned);
             if !is_create {
                 for a in self.schema.attributes.iter().filter(|a| a.requires_replace) {
-                    if prior.attr(&a.name) != out.planned.attr(&a.name) {
+                    let (before, after) = (prior.attr(&a.name), out.planned.attr(&a.name));
+                    let same = before == after
+                        || (a.case_insensitive
+                            && matches!(
+                                (before.and_then(Value::as_str), after.and_then(Value::as_str)),
+                                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y)
+                            ));
+                    if !same {
                         out.requires_replace.push(AttrPath::root(a.name.clone()));
                     }
                 }

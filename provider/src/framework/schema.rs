@@ -51,6 +51,9 @@ pub struct Attribute {
     pub write_only: bool,
     /// Framework-only: a change forces replacement.
     pub requires_replace: bool,
+    /// Framework-only: the service compares this string without regard to case (an ARM ID),
+    /// so a change of case alone is an in-place update, never a replacement.
+    pub case_insensitive: bool,
     pub deprecation: Option<String>,
     /// Allowed string values, from a Rust enum (used by docs and validation).
     pub allowed: Vec<String>,
@@ -303,6 +306,7 @@ const ANNOTATIONS: &[&str] = &[
     "sensitive",
     "write_only",
     "requires_replace",
+    "case_insensitive",
     "deprecation_message",
 ];
 
@@ -399,6 +403,7 @@ impl Cx<'_> {
                 sensitive: flag("sensitive"),
                 write_only: flag("write_only"),
                 requires_replace: flag("requires_replace"),
+                case_insensitive: flag("case_insensitive"),
                 deprecation,
                 allowed: enum_values(resolved),
                 block: false,

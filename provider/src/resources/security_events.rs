@@ -101,7 +101,7 @@ pub struct SecurityEventsModel {
     #[schemars(extend("computed" = true))]
     pub id: Option<String>,
     /// The ARM ID of the Log Analytics workspace.
-    #[schemars(extend("requires_replace" = true))]
+    #[schemars(extend("requires_replace" = true, "case_insensitive" = true))]
     pub workspace_id: String,
     /// `None`, `Minimal`, `Common` or `All` (case-insensitive; the API's `Recommended` is
     /// accepted for `Common`).

@@ -68,7 +68,7 @@ pub struct SentinelConnectorModel {
     pub name: Option<String>,
     /// The ARM ID of the Sentinel workspace (a Log Analytics workspace with Microsoft Sentinel).
     ///
-    #[schemars(extend("requires_replace" = true))]
+    #[schemars(extend("requires_replace" = true, "case_insensitive" = true))]
     pub workspace_id: String,
     /// The subscription whose Defender for Cloud alerts stream in. Defaults to the provider's
     /// subscription.

@@ -92,7 +92,7 @@ pub struct WorkspaceSolutionModel {
     #[schemars(extend("computed" = true))]
     pub id: Option<String>,
     /// The ARM ID of the Log Analytics workspace.
-    #[schemars(extend("requires_replace" = true))]
+    #[schemars(extend("requires_replace" = true, "case_insensitive" = true))]
     pub workspace_id: String,
     /// `Security` or `SecurityCenterFree`.
     #[schemars(extend("requires_replace" = true))]

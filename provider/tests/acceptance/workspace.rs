@@ -373,6 +373,55 @@ async fn security_events_read_back_recommended_as_written() {
         .assert_code(0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_case_in_workspace_id_updates_in_place() {
+    // ARM IDs compare without case: writing `resourcegroups` where state has `resourceGroups`
+    // names the same workspace, so it is an in-place update, not a destroy and create (which
+    // would turn security events collection off and on again).
+    let env = TfEnv::start().await;
+    let law = seed_workspace(&env, "law-case");
+    let ds = format!("{law}/dataSources/SecurityEventCollectionConfiguration");
+    let config = |workspace: &str| {
+        format!(
+            "resource \"defender_security_events\" \"this\" {{\n  workspace_id = \"{workspace}\"\n  tier         = \"Minimal\"\n}}"
+        )
+    };
+    env.config(&config(&law));
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    let lower = law.replace("resourceGroups", "resourcegroups");
+    assert_ne!(lower, law, "the seeded ID spells resourceGroups");
+    env.config(&config(&lower));
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(2);
+    assert_contains(&plan.stdout, "will be updated in-place");
+    assert!(
+        !plan.stdout.contains("must be replaced"),
+        "a change of case alone must not replace:\n{}",
+        plan.stdout
+    );
+    env.emulator.clear_requests();
+    let apply = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    apply.assert_code(0);
+    assert_contains(&apply.stdout, "0 added, 1 changed, 0 destroyed");
+    assert!(
+        env.arm_requests().iter().all(|r| r.method != "DELETE"),
+        "nothing deleted"
+    );
+    assert!(env.emulator.get_resource(&ds).is_some());
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
+        .await
+        .assert_code(0);
+
+    // Another workspace still replaces.
+    let other = seed_workspace(&env, "law-case-other");
+    env.config(&config(&other));
+    let replace = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    replace.assert_code(2);
+    assert_contains(&replace.stdout, "must be replaced");
+}
+
 // ---------------------------------------------------------------------------------------------
 // defender_workspace_solution
 
