@@ -8,8 +8,7 @@
 //!   400, wording UNVERIFIED).
 //! - PUT answers 201/200, DELETE 200/204.
 
-use axum::Json;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::log_analytics_workspaces::{as_workspace_id, bad_request, require_parent};
@@ -104,10 +103,8 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
     require_parent(req.state, &workspace, req.verb)?;
     match req.verb {
         Verb::List => scope_tree::list_children(req),
-        Verb::Get => {
-            let stored = scope_tree::find_stored(req.state, scope_tree::resource(req)?)?;
-            Ok(Json(stored.body).into_response())
-        }
+        // Honours the `not_found_after_create` fault like every other stored type.
+        Verb::Get => scope_tree::get_stored(req),
         Verb::Put => scope_tree::put_stored(req, put),
         Verb::Delete => scope_tree::delete_stored(req),
         Verb::Patch => Err(scope_tree::patch_not_allowed()),

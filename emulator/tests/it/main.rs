@@ -10,6 +10,7 @@ mod control;
 mod faults;
 mod metadata;
 mod policy;
+mod policy_states;
 mod pricings;
 mod security_settings;
 mod workspaces;

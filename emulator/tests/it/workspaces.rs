@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use arm_emulator::{Config, EmulatorHandle};
+use arm_emulator::{Config, EmulatorHandle, FaultRule};
 use common::*;
 use serde_json::{Value, json};
 
@@ -447,4 +447,40 @@ async fn sentinel_connectors_need_an_onboarded_workspace() {
     while json(get(&op, &token).await).await.1["status"] == "InProgress" {}
     assert!(emu.get_resource(&connector).is_none());
     assert!(emu.get_resource(&onboarding).is_none());
+}
+
+#[tokio::test]
+async fn onboarding_state_reads_honour_not_found_after_create() {
+    // Every stored type answers a `not_found_after_create` fault's 404s after its PUT; the
+    // onboarding state used to skip them.
+    let emu = start(Config::default()).await;
+    let token = token(&emu).await;
+    let sub = new_subscription();
+    let ws = ws_path(&sub, "law-onboarding-lag");
+    create_workspace(&emu, &token, &ws).await;
+    let onboarding = format!("{ws}/providers/Microsoft.SecurityInsights/onboardingStates/default");
+    emu.add_fault(
+        FaultRule::not_found_after_create(2)
+            .path("onboardingStates")
+            .times(1),
+    )
+    .unwrap();
+    let resp = put(
+        &url(&emu, &onboarding, SENTINEL_API),
+        &token,
+        json!({"properties": {}}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    for _ in 0..2 {
+        let (status, body) = json(get(&url(&emu, &onboarding, SENTINEL_API), &token).await).await;
+        assert_eq!(
+            (status, arm_code(&body)),
+            (404, "ResourceNotFound"),
+            "{body}"
+        );
+    }
+    let (status, body) = json(get(&url(&emu, &onboarding, SENTINEL_API), &token).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["name"], "default");
 }
