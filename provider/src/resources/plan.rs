@@ -220,7 +220,7 @@ pub struct PlanModel {
     /// `OpenSourceRelationalDatabases` or `CosmosDbs`. The retired `KubernetesService`,
     /// `ContainerRegistry` (both replaced by `Containers`) and `Dns` (replaced by
     /// `VirtualMachines`) are accepted with a warning.
-    #[schemars(extend("requires_replace" = true))]
+    #[schemars(extend("requires_replace" = true, "case_insensitive" = true))]
     pub name: String,
     /// `Standard` (the plan is on) or `Free` (off).
     pub tier: String,
@@ -249,14 +249,19 @@ pub struct PlanModel {
     pub extensions: Option<BTreeMap<String, PlanExtension>>,
     /// The subscription whose plan this is. Defaults to the provider's subscription (or, with
     /// `scope`, the machine's). Conflicts with `scope`.
-    #[schemars(extend("optional" = true, "computed" = true, "requires_replace" = true))]
+    #[schemars(extend(
+        "optional" = true,
+        "computed" = true,
+        "requires_replace" = true,
+        "case_insensitive" = true
+    ))]
     pub subscription_id: Option<String>,
     /// For a resource-level pricing: the ID of the virtual machine
     /// (`Microsoft.Compute/virtualMachines`), scale set
     /// (`Microsoft.Compute/virtualMachineScaleSets`) or Arc machine
     /// (`Microsoft.HybridCompute/machines`). Only `name = "VirtualMachines"`, with
     /// `tier = "Free"` (exclude the machine) or `tier = "Standard"` and sub-plan `P1`.
-    #[schemars(extend("requires_replace" = true))]
+    #[schemars(extend("requires_replace" = true, "case_insensitive" = true))]
     pub scope: Option<String>,
     /// When the plan was last set to Standard (`enablementTime`).
     #[schemars(extend("computed" = true))]

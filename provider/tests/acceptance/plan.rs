@@ -393,6 +393,80 @@ resource "defender_plan" "vm" {{
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_case_updates_in_place_and_never_drops_to_free() {
+    // Replacing a subscription plan means destroy (back to Free) then create: a gap in
+    // protection. The subscription GUID, the plan name and a machine's ID compare without case
+    // in ARM, so writing them in another case is an in-place update.
+    let env = TfEnv::with_config(fast_writes()).await;
+    let vm = vm_id();
+    let config = |sub: &str, name: &str, scope: &str| {
+        format!(
+            r#"
+resource "defender_plan" "kv" {{
+  subscription_id = "{sub}"
+  name            = "{name}"
+  tier            = "Standard"
+}}
+resource "defender_plan" "vm" {{
+  name  = "VirtualMachines"
+  tier  = "Free"
+  scope = "{scope}"
+}}
+"#
+        )
+    };
+    env.config(&config(SUBSCRIPTION, "KeyVaults", &vm));
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    let upper = SUBSCRIPTION.to_ascii_uppercase();
+    env.config(&config(
+        &upper,
+        "keyvaults",
+        &vm.replace("resourceGroups", "resourcegroups"),
+    ));
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(2);
+    assert!(
+        !plan.stdout.contains("must be replaced") && plan.stdout.contains("2 to change"),
+        "{}",
+        plan.all()
+    );
+    env.emulator.clear_requests();
+    let apply = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    apply.assert_code(0);
+    // A replacement would set KeyVaults to Free first ("2 destroyed").
+    assert!(
+        apply.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        apply.all()
+    );
+    for r in env.arm_requests() {
+        assert_ne!(r.method, "DELETE", "{} {}", r.method, r.path);
+    }
+    let stored = env.emulator.get_resource(&pricing_id("KeyVaults")).unwrap();
+    assert_eq!(stored["properties"]["pricingTier"], "Standard");
+    let machine = format!("{vm}/providers/Microsoft.Security/pricings/VirtualMachines");
+    assert!(
+        env.emulator.get_resource(&machine).is_some(),
+        "the machine's pricing stays"
+    );
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
+        .await
+        .assert_code(0);
+
+    // Another subscription is another plan.
+    env.config(&config(
+        "11111111-2222-4333-8444-555555555555",
+        "KeyVaults",
+        &vm,
+    ));
+    let other = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    other.assert_code(2);
+    assert!(other.stdout.contains("must be replaced"), "{}", other.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moved_from_azurerm_security_center_subscription_pricing() {
     let env = TfEnv::with_config(fast_writes()).await;
     let id = pricing_id("CloudPosture");
