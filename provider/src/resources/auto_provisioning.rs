@@ -47,7 +47,12 @@ pub struct AutoProvisioningModel {
     #[schemars(extend("computed" = true))]
     pub id: Option<String>,
     /// The subscription whose setting this is. Defaults to the provider's subscription.
-    #[schemars(extend("optional" = true, "computed" = true, "requires_replace" = true))]
+    #[schemars(extend(
+        "optional" = true,
+        "computed" = true,
+        "requires_replace" = true,
+        "case_insensitive" = true
+    ))]
     pub subscription_id: Option<String>,
     /// Whether the Log Analytics agent is auto-provisioned (`autoProvision` = `On`). Azure
     /// refuses `true` since the agent's retirement; `false` is the supported value.

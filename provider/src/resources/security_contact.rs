@@ -112,7 +112,12 @@ pub struct SecurityContactModel {
     #[schemars(extend("computed" = true))]
     pub id: Option<String>,
     /// The subscription whose contact this is. Defaults to the provider's subscription.
-    #[schemars(extend("optional" = true, "computed" = true, "requires_replace" = true))]
+    #[schemars(extend(
+        "optional" = true,
+        "computed" = true,
+        "requires_replace" = true,
+        "case_insensitive" = true
+    ))]
     pub subscription_id: Option<String>,
     /// Email addresses to notify (sent to Azure as one semicolon-separated string). Each must
     /// be a single address such as `secops@contoso.com`.

@@ -284,3 +284,42 @@ async fn providers_schema_carries_doc_comment_descriptions() {
         true
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_case_in_subscription_id_updates_singletons_in_place() {
+    // Replacing a singleton means resetting it to the service default first (auto provisioning
+    // off, the contact deleted). A subscription GUID in another case is the same subscription.
+    let env = TfEnv::start().await;
+    let config = |sub: &str| {
+        format!(
+            "resource \"defender_auto_provisioning\" \"this\" {{\n  subscription_id = \"{sub}\"\n  enabled         = false\n}}\n\n\
+             resource \"defender_security_contact\" \"this\" {{\n  subscription_id = \"{sub}\"\n  emails          = [\"secops@contoso.com\"]\n}}\n"
+        )
+    };
+    env.config(&config(SUBSCRIPTION));
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    env.config(&config(&SUBSCRIPTION.to_ascii_uppercase()));
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(2);
+    assert!(
+        !plan.stdout.contains("must be replaced") && plan.stdout.contains("2 to change"),
+        "{}",
+        plan.all()
+    );
+    env.emulator.clear_requests();
+    let apply = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    apply.assert_code(0);
+    assert!(
+        apply.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        apply.all()
+    );
+    for r in env.arm_requests() {
+        assert_ne!(r.method, "DELETE", "{} {}", r.method, r.path);
+    }
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
+        .await
+        .assert_code(0);
+}
