@@ -693,14 +693,16 @@ impl PolicyAssignment {
             );
             let body = render::remediation_body(&input).map_err(render_error)?;
             let task = RemediationId::new(id.scope.clone(), name);
-            put_remediation(arm, &task, &body).await?;
+            let started = put_remediation(arm, &task, &body).await?;
             tracing::info!(assignment = %id, remediation = %task, member = ?reference, "remediation task created");
-            tasks.push(task);
+            tasks.push((task, started.request_id));
         }
         if r.wait == Some(true) {
             let mut failures = Vec::new();
-            for task in &tasks {
-                if let Err(d) = wait_for_remediation(ctx, arm, task, None, |_| {}).await {
+            for (task, started_by) in &tasks {
+                if let Err(d) =
+                    wait_for_remediation(ctx, arm, task, started_by.as_deref(), None, |_| {}).await
+                {
                     failures.push(d);
                 }
             }

@@ -684,6 +684,14 @@ pub fn is_terminal_state(state: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(state))
 }
 
+/// A remediation's end state that means it ran to completion: `Succeeded`, or `Complete`,
+/// which the docs list beside it (arm-api.md §10). Failed deployments are counted apart.
+pub fn is_completed_state(state: &str) -> bool {
+    ["Succeeded", "Complete"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(state))
+}
+
 /// Where a remediation task stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskStatus {
@@ -831,17 +839,26 @@ pub async fn put_remediation(
         .map_err(|e| arm_error("creating", id.describe(), &e))
 }
 
-/// Polls a task until it ends; an error names the failed deployments. `first` is the PUT's
-/// answer when the caller has it (the task's first status: the first GET waits an interval).
-/// Every change of state or counts is logged and given to `on_progress` (an action reports it
-/// to Terraform, the resources only log).
+/// Polls a task until it ends; an error names the failed deployments and `started_by`, the
+/// request id of the PUT that started the task (the one Azure support can trace). `first` is
+/// the PUT's answer when the caller has it (the task's first status: the first GET waits an
+/// interval). Every change of state or counts is logged and given to `on_progress` (an action
+/// reports it to Terraform, the resources only log).
 pub async fn wait_for_remediation(
     ctx: &Ctx,
     arm: &ArmClient,
     id: &RemediationId,
+    started_by: Option<&str>,
     first: Option<Value>,
     mut on_progress: impl FnMut(&TaskStatus) + Send,
 ) -> Result<TaskStatus, Diagnostic> {
+    let task = match started_by {
+        Some(request_id) => format!(
+            "{} (task started by request id {request_id})",
+            id.describe()
+        ),
+        None => id.describe(),
+    };
     let started = tokio::time::Instant::now();
     let interval = poll_interval(arm);
     let mut last: Option<TaskStatus> = None;
@@ -874,8 +891,8 @@ pub async fn wait_for_remediation(
             last = Some(status.clone());
         }
         if is_terminal_state(&status.state) {
-            if status.failed > 0 || !status.state.eq_ignore_ascii_case("Succeeded") {
-                return Err(remediation_failed(arm, id, &status, &body).await);
+            if status.failed > 0 || !is_completed_state(&status.state) {
+                return Err(remediation_failed(arm, id, &task, &status, &body).await);
             }
             return Ok(status);
         }
@@ -883,9 +900,8 @@ pub async fn wait_for_remediation(
             return Err(Diagnostic::error(
                 "Remediation did not finish",
                 format!(
-                    "waiting for {}: still {} after {:?} ({} succeeded, {} failed of {} deployments). \
+                    "waiting for {task}: still {} after {:?} ({} succeeded, {} failed of {} deployments). \
                      The task keeps running in Azure.",
-                    id.describe(),
                     status.state,
                     started.elapsed(),
                     status.succeeded,
@@ -900,8 +916,7 @@ pub async fn wait_for_remediation(
                 return Err(Diagnostic::error(
                     "Cancelled",
                     format!(
-                        "stopped while waiting for {} (the task keeps running in Azure)",
-                        id.describe()
+                        "stopped while waiting for {task} (the task keeps running in Azure)"
                     ),
                 ));
             }
@@ -916,6 +931,7 @@ pub async fn wait_for_remediation(
 async fn remediation_failed(
     arm: &ArmClient,
     id: &RemediationId,
+    task: &str,
     status: &TaskStatus,
     body: &Value,
 ) -> Diagnostic {
@@ -947,12 +963,8 @@ async fn remediation_failed(
         Err(e) => vec![format!("  (listing the deployments failed: {e})")],
     };
     let mut detail = format!(
-        "{} ended {}: {} of {} deployments failed, {} succeeded.",
-        id.describe(),
-        status.state,
-        status.failed,
-        status.total,
-        status.succeeded
+        "{task} ended {}: {} of {} deployments failed, {} succeeded.",
+        status.state, status.failed, status.total, status.succeeded
     );
     if let Some(m) = body["properties"]["statusMessage"].as_str() {
         detail.push_str(&format!(" Azure says: {m}"));
@@ -1211,5 +1223,8 @@ mod tests {
             }
         );
         assert!(is_terminal_state("canceled") && !is_terminal_state("Evaluating"));
+        // `Complete` (in the docs' list) ended well: it was reported as a failure once.
+        assert!(is_completed_state("Complete") && is_completed_state("succeeded"));
+        assert!(!is_completed_state("Failed") && !is_completed_state("Canceled"));
     }
 }

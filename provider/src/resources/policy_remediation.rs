@@ -251,7 +251,8 @@ impl Resource for PolicyRemediation {
         );
         let body = render::remediation_body(&input)
             .map_err(|e| Diagnostic::error("Invalid remediation", e.to_string()))?;
-        let created = put_remediation(arm, &id, &body).await?.body;
+        let started = put_remediation(arm, &id, &body).await?;
+        let created = started.body;
         let mut state = with_status(
             PolicyRemediationModel {
                 id: Some(id.to_string()),
@@ -262,7 +263,15 @@ impl Resource for PolicyRemediation {
             &created,
         );
         if planned.wait == Some(true) {
-            let waited = wait_for_remediation(ctx, arm, &id, Some(created), |_| {}).await;
+            let waited = wait_for_remediation(
+                ctx,
+                arm,
+                &id,
+                started.request_id.as_deref(),
+                Some(created),
+                |_| {},
+            )
+            .await;
             if let Ok(Some(body)) = self.get(arm, &id).await {
                 state = with_status(state, &body);
             }

@@ -172,21 +172,22 @@ impl Action for Remediate {
             assignment.describe(),
             scope_string(&id.scope)
         ));
-        wait_for_remediation(ctx, arm, &id, Some(created.body), |status| {
-            progress.report(describe_progress(&name, status))
-        })
+        wait_for_remediation(
+            ctx,
+            arm,
+            &id,
+            Some(&request_id),
+            Some(created.body),
+            |status| progress.report(describe_progress(&name, status)),
+        )
         .await
         .map(|_| ())
         .map_err(|d| {
-            // The same errors as the resources', said of the assignment and the request that
-            // started the task.
+            // The same errors as the resources' (naming the request that started the task),
+            // said of the assignment.
             Diagnostic::error(
                 d.summary,
-                format!(
-                    "remediating {} (task started by request id {request_id}): {}",
-                    assignment.describe(),
-                    d.detail
-                ),
+                format!("remediating {}: {}", assignment.describe(), d.detail),
             )
             .into()
         })

@@ -424,6 +424,10 @@ async fn remediation_failing_half_its_deployments_is_reported_then_rerun() {
     assert!(text.contains("Error: Remediation failed"), "{text}");
     assert!(text.contains("2 of 4 deployments failed"), "{text}");
     assert!(
+        text.contains("(task started by request id "),
+        "names the request that started the task: {text}"
+    );
+    assert!(
         text.contains(": DeploymentFailed"),
         "names the deployments: {text}"
     );
@@ -469,6 +473,10 @@ async fn a_long_running_operation_that_fails_is_reported_then_rerun() {
     assert!(
         text.contains("Policy Remediation (Scope \"/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23\" / Name"),
         "names the task: {text}"
+    );
+    assert!(
+        text.contains("(task started by request id "),
+        "names the request that started the task: {text}"
     );
     assert!(
         text.contains("ended Failed: 1 of 2 deployments failed"),
