@@ -366,3 +366,74 @@ action "defender_remediate" "bad" {
     );
     assert!(arm_requests(&env).is_empty(), "{:#?}", arm_requests(&env));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediate_runs_from_an_action_trigger_after_create_and_after_update() {
+    let env = TfEnv::with_config(fast()).await;
+    let config = |description: &str| {
+        let trigger = format!(
+            r#"  description = "{description}"
+  lifecycle {{
+    action_trigger {{
+      events  = [after_create, after_update]
+      actions = [action.defender_remediate.deps]
+    }}
+  }}"#
+        );
+        format!(
+            "{}{REMEDIATE}",
+            assignment("dependency-agent-windows", &trigger)
+        )
+    };
+    let tasks = |env: &TfEnv| {
+        env.emulator.state().snapshot_json()["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["id"].as_str().unwrap().contains("/remediations/"))
+            .count()
+    };
+
+    env.config(&config("first"));
+    let plan = env.tf(&["plan", "-no-color"]).await;
+    plan.assert_code(0);
+    assert_contains(
+        &plan,
+        "Plan: 1 to add, 0 to change, 0 to destroy. Actions: 1 to invoke.",
+    );
+    env.emulator.clear_requests();
+    let apply = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    apply.assert_code(0);
+    assert_contains(
+        &apply,
+        "Action action.defender_remediate.deps (triggered by defender_policy_assignment.deps):",
+    );
+    assert_contains(&apply, "Succeeded (2 succeeded, 0 failed of 2 deployments)");
+    let requests = arm_requests(&env);
+    let created = requests
+        .iter()
+        .position(|r| r.starts_with("PUT ") && r.contains("/policyAssignments/"))
+        .unwrap_or_else(|| panic!("{requests:#?}"));
+    let task = requests
+        .iter()
+        .position(|r| r.starts_with("PUT ") && r.contains("/remediations/"))
+        .unwrap_or_else(|| panic!("{requests:#?}"));
+    assert!(created < task, "the task follows the create: {requests:#?}");
+    assert_eq!(tasks(&env), 1);
+
+    // No change: no action.
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    assert_eq!(tasks(&env), 1);
+
+    // An update runs it again, as a new task.
+    env.config(&config("second"));
+    let update = env.tf(&["apply", "-auto-approve", "-no-color"]).await;
+    update.assert_code(0);
+    assert_contains(
+        &update,
+        "Apply complete! Resources: 0 added, 1 changed, 0 destroyed. Actions: 1 invoked.",
+    );
+    assert_eq!(tasks(&env), 2);
+}
