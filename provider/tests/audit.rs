@@ -543,6 +543,90 @@ async fn management_group_assignments_count_for_every_subscription() {
     assert_read_only(&s.emulator);
 }
 
+/// Many subscriptions are read in parallel, never more than `--concurrency` at once, and
+/// ARM's per-subscription throttling (429 + Retry-After) is waited out, not hammered: the
+/// audit still covers every subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_subscriptions_are_read_in_parallel_within_the_limit_and_throttling_is_honoured() {
+    use arm_emulator::ratelimit::{Bucket, RateLimits};
+    let limits = RateLimits {
+        // A few reads per subscription go through at once, the rest wait for the refill.
+        reads: Bucket {
+            capacity: 6,
+            refill_per_sec: 6.0,
+        },
+        ..RateLimits::arm()
+    };
+    let emulator = Emulator::start(Config {
+        latency_ms: 40,
+        ..config().with_rate_limits(limits)
+    })
+    .await
+    .unwrap();
+    let subs: Vec<String> = (1..=8)
+        .map(|i| format!("{i:08x}-0000-4000-8000-{i:012x}"))
+        .collect();
+    let o = audit(
+        &emulator,
+        &[
+            "--subscription",
+            &subs.join(","),
+            "--format",
+            "json",
+            "--concurrency",
+            "6",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let audited: Vec<&str> = report["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subscription_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(audited.len(), subs.len(), "{report:#}");
+
+    let stats = emulator.state().rate_limit_stats().unwrap();
+    assert!(
+        stats.throttled.get("reads").copied().unwrap_or(0) > 0,
+        "the limits were reached: {stats:?}"
+    );
+    assert_eq!(stats.early_retries, 0, "Retry-After honoured: {stats:?}");
+
+    // In flight at once, from each request's arrival and duration.
+    let mut edges: Vec<(i128, i32)> = Vec::new();
+    for r in emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/subscriptions/") || r.path.starts_with("/providers/"))
+    {
+        assert_eq!(r.method, "GET", "the audit wrote: {r:?}");
+        let start =
+            time::OffsetDateTime::parse(&r.time, &time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .unix_timestamp_nanos();
+        edges.push((start, 1));
+        edges.push((start + i128::from(r.duration_ms) * 1_000_000, -1));
+    }
+    // Ends sort before starts at the same instant.
+    edges.sort();
+    let (mut now, mut most) = (0, 0);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    eprintln!(
+        "audit of {} subscriptions: {} reads let through, {} throttled, at most {most} in flight",
+        subs.len(),
+        stats.allowed.get("reads").copied().unwrap_or(0),
+        stats.throttled.get("reads").copied().unwrap_or(0)
+    );
+    assert!(most <= 6, "at most --concurrency reads at once, saw {most}");
+    assert!(most >= 3, "reads overlap, saw at most {most} at once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_arguments_and_unreachable_arm_exit_2() {
     let emulator = Emulator::start(config()).await.unwrap();
