@@ -314,9 +314,15 @@ pub async fn respond(
         }
         Verdict::Allowed { class, remaining } => (class, remaining, handler.await),
     };
-    response
-        .headers_mut()
-        .insert(class.header(), HeaderValue::from(remaining));
+    let headers = response.headers_mut();
+    // One count per answer: the router's default (writes, for a DELETE) gives way to the
+    // bucket's own.
+    for other in [Class::Reads, Class::Writes, Class::Deletes] {
+        if other != class {
+            headers.remove(other.header());
+        }
+    }
+    headers.insert(class.header(), HeaderValue::from(remaining));
     response
 }
 

@@ -72,22 +72,35 @@ pub async fn fallback(State(state): State<Arc<EmulatorState>>, req: Request) -> 
         Err(e) => e.into_response(),
     };
     if response.status() != StatusCode::UNAUTHORIZED {
-        let (name, value) = if parts.method == Method::GET || parts.method == Method::HEAD {
-            (
-                "x-ms-ratelimit-remaining-subscription-reads",
-                REMAINING_READS,
-            )
-        } else {
-            (
-                "x-ms-ratelimit-remaining-subscription-writes",
-                REMAINING_WRITES,
-            )
-        };
+        let (name, value) = remaining_header(&parts.method, parts.uri.path());
         response
             .headers_mut()
             .insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+/// The remaining-quota header ARM puts on an answer: reads on reads, writes on writes, with
+/// `-tenant-` for calls outside a subscription (management groups, `/providers/…`), arm-api.md
+/// §13.1. The rate limiter (`ratelimit.rs`), when on, replaces it with its own count.
+fn remaining_header(method: &Method, path: &str) -> (&'static str, &'static str) {
+    let read = method == Method::GET || method == Method::HEAD;
+    let subscription = path
+        .trim_start_matches('/')
+        .get(..14)
+        .is_some_and(|p| p.eq_ignore_ascii_case("subscriptions/"));
+    match (subscription, read) {
+        (true, true) => (
+            "x-ms-ratelimit-remaining-subscription-reads",
+            REMAINING_READS,
+        ),
+        (true, false) => (
+            "x-ms-ratelimit-remaining-subscription-writes",
+            REMAINING_WRITES,
+        ),
+        (false, true) => ("x-ms-ratelimit-remaining-tenant-reads", REMAINING_READS),
+        (false, false) => ("x-ms-ratelimit-remaining-tenant-writes", REMAINING_WRITES),
+    }
 }
 
 async fn dispatch(state: &EmulatorState, parts: &Parts, body: Body) -> Result<Response, ArmError> {

@@ -319,6 +319,55 @@ async fn every_response_has_arm_headers() {
     assert!(resp.headers().contains_key("x-ms-request-id"));
 }
 
+/// Tenant calls carry ARM's `-tenant-` quota headers (arm-api.md §13.1); with the rate limiter
+/// on, an answer carries the one count of its bucket (a DELETE's `-deletes`, not also the
+/// default `-writes`).
+#[tokio::test]
+async fn remaining_quota_headers_name_tenant_or_subscription_and_appear_once() {
+    let emu = start(Config::default()).await;
+    let token = token(&emu).await;
+    let mg = format!(
+        "{}/providers/Microsoft.Management/managementGroups/mg1/providers/Microsoft.Authorization/policyAssignments?api-version=2025-03-01",
+        emu.base_url()
+    );
+    let resp = get(&mg, &token).await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert!(
+        h.contains_key("x-ms-ratelimit-remaining-tenant-reads"),
+        "{h:?}"
+    );
+    assert!(
+        !h.contains_key("x-ms-ratelimit-remaining-subscription-reads"),
+        "{h:?}"
+    );
+
+    let limited =
+        start(Config::default().with_rate_limits(arm_emulator::ratelimit::RateLimits::arm())).await;
+    let token = common::token(&limited).await;
+    let url = format!(
+        "{}/subscriptions/{}/providers/Microsoft.Authorization/policyAssignments/none?api-version=2025-03-01",
+        limited.base_url(),
+        new_subscription()
+    );
+    let resp = client()
+        .delete(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let h = resp.headers();
+    assert!(
+        h.contains_key("x-ms-ratelimit-remaining-subscription-deletes"),
+        "{h:?}"
+    );
+    assert!(
+        !h.contains_key("x-ms-ratelimit-remaining-subscription-writes"),
+        "{h:?}"
+    );
+}
+
 #[tokio::test]
 async fn unknown_routes_answer_arm_404s() {
     let emu = start(Config::default()).await;
