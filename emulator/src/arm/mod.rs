@@ -231,7 +231,7 @@ impl Ctx<'_> {
         };
         if let Some(handler) = types::handler_for(spec) {
             let body = match verb {
-                Verb::Put => Some(json_object(&read_body(body).await?)?),
+                Verb::Put | Verb::Patch => Some(json_object(&read_body(body).await?)?),
                 _ => None,
             };
             return handler(types::Request {

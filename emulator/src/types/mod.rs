@@ -128,7 +128,7 @@ pub struct Request<'a> {
     pub collection_id: String,
     /// The addressed instance; `None` for a list.
     pub resource: Option<ResourceRef>,
-    /// The PUT body (a JSON object); `None` for other verbs.
+    /// The PUT or PATCH body (a JSON object); `None` for other verbs.
     pub body: Option<Value>,
     /// The object ID of the principal whose token the request carries (what ARM records as
     /// `createdBy` / `updatedBy`).

@@ -57,7 +57,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         ScopeKind::Resource,
     ],
     api_versions: &["2025-03-01", "2024-04-01", "2023-04-01", "2022-06-01"],
-    verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
+    verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Patch, Verb::Delete],
     singleton_names: &[],
     default_body: super::no_default,
     put,
@@ -736,7 +736,26 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             }
             Json(body).into_response()
         }),
-        Verb::Patch => Err(scope_tree::patch_not_allowed()),
+        // Update (arm-api.md §7.1): identity, location, resource selectors and overrides only.
+        Verb::Patch => {
+            let resource = scope_tree::resource(req)?;
+            scope_tree::patch_stored(
+                req,
+                not_found,
+                &[
+                    "/identity",
+                    "/location",
+                    "/properties/resourceSelectors",
+                    "/properties/overrides",
+                ],
+                put,
+                |body, existing| {
+                    complete_identity(req.state, body, Some(existing), &resource.id);
+                    record_principals(body, Some(existing), req.caller);
+                    Ok(())
+                },
+            )
+        }
     }
 }
 

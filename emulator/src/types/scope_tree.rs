@@ -422,6 +422,66 @@ pub fn delete_stored_as(
     })
 }
 
+/// PATCH of a stored resource (arm-api.md §3, §7.1): `missing` (the type's 404) when it does
+/// not exist; otherwise
+/// the members of the body at `patchable` (JSON pointers such as `/identity` or
+/// `/properties/overrides`) replace the stored ones — other members are ignored, as ARM's
+/// update models have no place for them — and the result goes through the type's PUT hook
+/// (its checks and computed members) and is answered 200. `finish` adjusts the hook's outcome
+/// against the stored body before it is kept (identities, audit metadata).
+pub fn patch_stored(
+    req: &Request<'_>,
+    missing: impl FnOnce(&ResourceRef) -> ArmError,
+    patchable: &[&str],
+    put: fn(&PutContext<'_>) -> Result<PutOutcome, ArmError>,
+    finish: impl FnOnce(&mut Value, &Value) -> Result<(), ArmError>,
+) -> Result<Response, ArmError> {
+    let resource = resource(req)?;
+    let existing = req
+        .state
+        .store
+        .get(&resource.id)
+        .ok_or_else(|| missing(resource))?
+        .body;
+    let patch = req.body.clone().unwrap_or_default();
+    let mut merged = existing.clone();
+    for pointer in patchable {
+        if let Some(value) = patch.pointer(pointer) {
+            set_pointer(&mut merged, pointer, value.clone());
+        }
+    }
+    let runtime = req.state.runtime();
+    let mut outcome = put(&PutContext {
+        resource,
+        api_version: req.api_version,
+        body: merged,
+        existing: Some(&existing),
+        runtime: &runtime,
+    })?;
+    finish(&mut outcome.body, &existing)?;
+    outcome.status = StatusCode::OK;
+    Ok(store_outcome(req, resource, outcome))
+}
+
+/// Sets the member a JSON pointer names, making the objects on the way.
+fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
+    let mut at = target;
+    let keys: Vec<&str> = pointer.split('/').skip(1).collect();
+    for (i, key) in keys.iter().enumerate() {
+        if !at.is_object() {
+            *at = Value::Object(Default::default());
+        }
+        let map = at.as_object_mut().expect("an object");
+        if i + 1 == keys.len() {
+            map.insert((*key).to_owned(), value);
+            return;
+        }
+        at = map
+            .entry((*key).to_owned())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+}
+
 /// PATCH on a type whose REST spec has no PATCH: 405 with no alternative methods.
 pub fn patch_not_allowed() -> ArmError {
     ArmError::MethodNotAllowed {

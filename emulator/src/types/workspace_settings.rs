@@ -30,7 +30,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     full_type: "Microsoft.Security/workspaceSettings",
     scopes: &[ScopeKind::Subscription],
     api_versions: &["2017-08-01-preview"],
-    verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Delete],
+    verbs: &[Verb::Get, Verb::List, Verb::Put, Verb::Patch, Verb::Delete],
     singleton_names: &[],
     default_body: no_default,
     put,
@@ -103,7 +103,14 @@ fn answer(req: &Request<'_>) -> Result<Response, ArmError> {
             scope_tree::remove(req, resource);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        Verb::Patch => Err(scope_tree::patch_not_allowed()),
+        // Update (arm-api.md §3): the same two properties, checked as a PUT's.
+        Verb::Patch => scope_tree::patch_stored(
+            req,
+            scope_tree::not_found,
+            &["/properties/workspaceId", "/properties/scope"],
+            put,
+            |body, _| require_named_workspace(req.state, body, "/properties/workspaceId"),
+        ),
     }
 }
 

@@ -718,3 +718,72 @@ async fn remediation_failures_and_initiative_members() {
     );
     assert_eq!(items[0]["resourceLocation"], "westeurope");
 }
+
+/// Update (PATCH, arm-api.md §7.1): identity, location, resource selectors and overrides
+/// change; other members are ignored; a new system-assigned identity gets a principal; 404
+/// for an assignment that does not exist.
+#[tokio::test]
+async fn assignments_are_updated_with_patch_on_the_update_members_only() {
+    let emu = start(Config::default()).await;
+    let api = Api::new(&emu).await;
+    let scope = format!("/subscriptions/{}", new_subscription());
+    let path = assignment_path(&scope, "deps");
+    let patch = |body: Value| {
+        let url = api.url(&path, POLICY_API);
+        let token = api.token.clone();
+        async move {
+            json(
+                client()
+                    .patch(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, err) = patch(json!({"location": "westeurope"})).await;
+    assert_eq!(
+        (status, arm_code(&err)),
+        (404, "PolicyAssignmentNotFound"),
+        "{err}"
+    );
+
+    let (status, created) = api
+        .put(
+            &path,
+            POLICY_API,
+            json!({"properties": {"policyDefinitionId": DEPS, "displayName": "deploy",
+                   "parameters": {"effect": {"value": "Disabled"}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.get("identity").is_none() || created["identity"]["type"] == "None");
+
+    let overrides = json!([{"kind": "policyEffect", "value": "Disabled"}]);
+    let (status, patched) = patch(json!({
+        "location": "westeurope",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"overrides": overrides, "displayName": "not in the update model"}
+    }))
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["identity"]["type"], "SystemAssigned");
+    assert!(
+        patched["identity"]["principalId"]
+            .as_str()
+            .is_some_and(|p| !p.is_empty()),
+        "{patched}"
+    );
+    assert_eq!(patched["location"], "westeurope");
+    assert_eq!(patched["properties"]["overrides"], overrides);
+    assert_eq!(patched["properties"]["displayName"], "deploy", "ignored");
+    assert_eq!(
+        patched["properties"]["policyDefinitionId"],
+        created["properties"]["policyDefinitionId"]
+    );
+    let (_, got) = api.get(&path, POLICY_API).await;
+    assert_eq!(got, patched);
+}

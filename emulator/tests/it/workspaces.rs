@@ -317,6 +317,73 @@ async fn the_workspace_setting_points_at_an_existing_workspace() {
     assert_eq!(status, 404);
 }
 
+async fn patch(url: &str, token: &str, body: Value) -> (u16, Value) {
+    json(
+        client()
+            .patch(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Update (PATCH, arm-api.md §3): 404 before the setting exists, then 200 with the new
+/// workspace, checked as a PUT's (the workspace must exist); a member outside the update model
+/// is ignored.
+#[tokio::test]
+async fn the_workspace_setting_is_updated_with_patch() {
+    let emu = start(Config::default()).await;
+    let token = token(&emu).await;
+    let sub = new_subscription();
+    let setting = url(
+        &emu,
+        &format!("/subscriptions/{sub}/providers/Microsoft.Security/workspaceSettings/default"),
+        SETTINGS_API,
+    );
+    let (first, second) = (ws_path(&sub, "law-one"), ws_path(&sub, "law-two"));
+    let (status, err) = patch(
+        &setting,
+        &token,
+        json!({"properties": {"workspaceId": first}}),
+    )
+    .await;
+    assert_eq!((status, arm_code(&err)), (404, "ResourceNotFound"));
+
+    create_workspace(&emu, &token, &first).await;
+    let scope = format!("/subscriptions/{sub}");
+    let resp = put(
+        &setting,
+        &token,
+        json!({"properties": {"workspaceId": first, "scope": scope}}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    // A workspace that does not exist is refused, as by PUT.
+    let (status, _) = patch(
+        &setting,
+        &token,
+        json!({"properties": {"workspaceId": second}}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    create_workspace(&emu, &token, &second).await;
+    let (status, patched) = patch(
+        &setting,
+        &token,
+        json!({"properties": {"workspaceId": second}, "name": "ignored"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["properties"]["workspaceId"], second);
+    assert_eq!(patched["properties"]["scope"], scope, "kept");
+    assert_eq!(patched["name"], "default");
+    let (_, got) = json(get(&setting, &token).await).await;
+    assert_eq!(got, patched);
+}
+
 #[tokio::test]
 async fn solutions_are_named_after_their_workspace() {
     let emu = start(Config::default()).await;
