@@ -10,6 +10,7 @@ mod bad_input;
 mod catalog;
 mod coverage;
 mod debug_mode;
+mod doc_examples;
 mod examples;
 mod faults;
 mod identity;
