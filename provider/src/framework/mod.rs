@@ -57,11 +57,30 @@ impl<T> Model for T where
 pub struct Ctx {
     data: Option<Arc<ProviderData>>,
     pub cancel: CancellationToken,
+    adopted: bool,
 }
 
 impl Ctx {
     pub fn new(data: Option<Arc<ProviderData>>, cancel: CancellationToken) -> Self {
-        Ctx { data, cancel }
+        Ctx {
+            data,
+            cancel,
+            adopted: false,
+        }
+    }
+
+    /// The same context for a resource that came into state by import or `moved {}` and has
+    /// not been applied since (the framework's private-state mark, `protocol::server`).
+    pub fn with_adopted(mut self, adopted: bool) -> Self {
+        self.adopted = adopted;
+        self
+    }
+
+    /// Whether the resource was imported or moved in and not applied since: what Azure has was
+    /// taken as it is, so settings that only act on a change (a remediation task) do not act
+    /// on their first appearance in state.
+    pub fn adopted(&self) -> bool {
+        self.adopted
     }
 
     /// The configured provider; an error diagnostic before ConfigureProvider.
@@ -88,6 +107,7 @@ impl Ctx {
             Ctx {
                 data: self.data.clone(),
                 cancel: token.clone(),
+                adopted: self.adopted,
             },
             token,
         )

@@ -43,6 +43,14 @@ impl ProviderService {
     }
 }
 
+/// The private state of a resource that import or `moved {}` brought in: read and plan pass it
+/// on, a successful apply drops it ([`Ctx::adopted`]).
+const ADOPTED_PRIVATE: &[u8] = br#"{"defender_adopted":true}"#;
+
+fn is_adopted(private: &[u8]) -> bool {
+    private == ADOPTED_PRIVATE
+}
+
 fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let Some(dv) = dv else { return Ok(Value::Null) };
     let r = if !dv.msgpack.is_empty() {
@@ -424,7 +432,8 @@ impl Provider for ProviderService {
                 return Ok(Response::new(resp));
             }
         };
-        let outcome = r.plan(&self.ctx(), prior, proposed, config).await;
+        let ctx = self.ctx().with_adopted(is_adopted(&req.prior_private));
+        let outcome = r.plan(&ctx, prior, proposed, config).await;
         resp.diagnostics = outcome.diags.to_proto();
         resp.requires_replace = outcome
             .requires_replace
@@ -475,7 +484,13 @@ impl Provider for ProviderService {
                 return Ok(Response::new(resp));
             }
         };
-        let (state, diags) = r.apply(&self.ctx(), prior, planned).await;
+        let adopted = is_adopted(&req.planned_private);
+        let (state, diags) = r
+            .apply(&self.ctx().with_adopted(adopted), prior, planned)
+            .await;
+        if adopted && !diags.has_errors() {
+            resp.private = Vec::new();
+        }
         resp.diagnostics = diags.to_proto();
         resp.new_identity = identity_data(r.as_ref(), &state);
         match encode(&state, ty) {
@@ -516,7 +531,7 @@ impl Provider for ProviderService {
                         .push(pb::import_resource_state::ImportedResource {
                             type_name: req.type_name.clone(),
                             state: Some(dv),
-                            private: Vec::new(),
+                            private: ADOPTED_PRIVATE.to_vec(),
                             identity: identity_data(r.as_ref(), &state),
                         })
                 }
@@ -567,6 +582,7 @@ impl Provider for ProviderService {
                 resp.diagnostics = diags.to_proto();
                 if !diags.has_errors() {
                     resp.target_identity = identity_data(r.as_ref(), &value);
+                    resp.target_private = ADOPTED_PRIVATE.to_vec();
                     match encode(&value, r.value_type()) {
                         Ok(dv) => resp.target_state = Some(dv),
                         Err(d) => resp.diagnostics.push(d.to_proto()),

@@ -1310,6 +1310,22 @@ impl Resource for PolicyAssignment {
         if diags.has_errors() {
             return;
         }
+        // Import and `moved {}` take the assignment as Azure has it; `remediation` is not
+        // stored in Azure, so it first appears in state on the next apply. That is no reason to
+        // start a task (`update`), and the plan says so.
+        if ctx.adopted()
+            && cfg.remediation.is_some()
+            && plan.prior.as_ref().is_some_and(|p| p.remediation.is_none())
+        {
+            diags.warning_at(
+                AttrPath::root("remediation"),
+                "No remediation task for an adopted assignment",
+                "This assignment was imported or moved in: applying records `remediation` in \
+                 state without starting a remediation task. A task starts when the definition, \
+                 its version or its parameters change; to remediate now, invoke the \
+                 `defender_remediate` action (`terraform apply -invoke=action.defender_remediate.<name>`).",
+            );
+        }
         let Some(info) = info else {
             for attr in [
                 "policy",
@@ -1567,7 +1583,9 @@ impl Resource for PolicyAssignment {
             .map(|pi| render::remediation_generation(&assignment_input(&prior, &pi)));
         let generation_changed =
             prior_generation.as_deref() != Some(render::remediation_generation(&input).as_str());
-        let remediation_added = prior.remediation.is_none() && planned.remediation.is_some();
+        // Not for an assignment import or `moved {}` just brought in (see `plan`).
+        let remediation_added =
+            prior.remediation.is_none() && planned.remediation.is_some() && !ctx.adopted();
         if (generation_changed || remediation_added)
             && let Err(d) = self.remediate(ctx, arm, &id, &info, &state).await
         {

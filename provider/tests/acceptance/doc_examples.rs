@@ -395,6 +395,8 @@ struct AfterImport {
     why: &'static str,
     /// Apply that plan; the plan after must be empty.
     apply: bool,
+    /// That apply sends no write to ARM (it only records what the configuration adds).
+    no_writes: bool,
 }
 
 const AFTER_IMPORT: &[AfterImport] = &[
@@ -407,16 +409,20 @@ const AFTER_IMPORT: &[AfterImport] = &[
         why: "import brings in every extension Azure reports; those the configuration leaves \
               out leave the state on the next apply (notes.md, Import)",
         apply: true,
+        no_writes: false,
     },
     AfterImport {
         resource: "defender_policy_assignment",
         shows: &[
             "+ remediation = {",
+            "No remediation task for an adopted assignment",
             "Plan: 0 to add, 1 to change, 0 to destroy.",
         ],
         why: "`remediation` is not stored in Azure, so import leaves it null and the next plan \
-              adds it (undocumented; reported as a provider issue)",
+              records it, with a warning that no task starts for an imported assignment \
+              (notes.md, Import)",
         apply: true,
+        no_writes: true,
     },
     AfterImport {
         resource: "defender_policy_remediation",
@@ -427,6 +433,7 @@ const AFTER_IMPORT: &[AfterImport] = &[
         why: "the example has `triggers` (not stored in Azure) and no `name`, so the imported \
               task is replaced by a new one (import-by-identity.tf says so)",
         apply: false,
+        no_writes: false,
     },
 ];
 
@@ -645,7 +652,25 @@ async fn run_case(example: &Example) -> Result<Duration, String> {
                     ));
                 }
                 if known.apply {
+                    env.emulator.clear_requests();
                     run.tf(&["apply", "-auto-approve", "-no-color"], 0).await?;
+                    let writes: Vec<String> = env
+                        .emulator
+                        .requests()
+                        .into_iter()
+                        .filter(|r| {
+                            r.method != "GET"
+                                && (r.path.starts_with("/subscriptions")
+                                    || r.path.starts_with("/providers"))
+                        })
+                        .map(|r| format!("{} {}", r.method, r.path))
+                        .collect();
+                    if known.no_writes && !writes.is_empty() {
+                        return Err(format!(
+                            "{display}: the apply after import must only record what the \
+                             configuration adds, but it wrote: {writes:#?}"
+                        ));
+                    }
                     run.tf(&["plan", "-detailed-exitcode", "-no-color"], 0)
                         .await?;
                 }
