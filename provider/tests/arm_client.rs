@@ -394,6 +394,59 @@ async fn exhausted_retries_give_the_typed_error_with_request_id() {
     );
 }
 
+/// Throttling does not use up the attempts: ARM did not process the request. Ten 429s in a
+/// row (the client allows 4 attempts) and the request still goes through; the operation's
+/// deadline is what bounds the waiting.
+#[tokio::test]
+async fn throttling_does_not_use_up_the_attempts_only_the_deadline_bounds_it() {
+    let n = counter();
+    let c = n.clone();
+    let server = Server::start(move |_, _| {
+        if c.fetch_add(1, Ordering::SeqCst) < 10 {
+            Reply::arm_error(429, "TooManyRequests", "slow down").header("retry-after", "0")
+        } else {
+            Reply::json(200, json!({"name": "VirtualMachines"}))
+        }
+    })
+    .await;
+    let arm = client(&server);
+    let r = arm.get("/subscriptions/x/pricings", API).await.unwrap();
+    assert_eq!(r.body["name"], "VirtualMachines");
+    assert_eq!(n.load(Ordering::SeqCst), 11);
+
+    // Throttled for ever: the deadline ends it, with the 429.
+    let always = Server::start(|_, _| {
+        Reply::arm_error(429, "TooManyRequests", "slow down").header("retry-after", "0")
+    })
+    .await;
+    let arm = client(&always);
+    let started = Instant::now();
+    let e = arm
+        .request(defender::arm::Method::GET, "/x")
+        .api_version(API)
+        .timeout(Duration::from_millis(800))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_throttled(), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        always.count("/x") > 4,
+        "retried past max_attempts: {}",
+        always.count("/x")
+    );
+
+    // Other failures still stop after max_attempts (4).
+    let failing = Server::start(|_, _| Reply::arm_error(503, "ServiceUnavailable", "busy")).await;
+    let arm = client(&failing);
+    arm.get("/y", API).await.unwrap_err();
+    assert_eq!(failing.count("/y"), 4);
+}
+
 #[tokio::test]
 async fn retry_after_past_the_deadline_returns_the_last_error_at_once() {
     let server = Server::start(|_, _| {

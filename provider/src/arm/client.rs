@@ -4,10 +4,11 @@
 //! - bearer token from the credential (cached there), `x-ms-client-request-id` per request,
 //!   one `x-ms-correlation-request-id` per provider process, `User-Agent`
 //!   `terraform-provider-defender/{version} ({suffix})`;
-//! - retries 429 (honouring `Retry-After`), 408/500/502/503/504, connection errors and attempt
-//!   timeouts with jittered exponential backoff, plus whatever the caller's `retry_on` accepts
-//!   (e.g. pricings' 409 "Another update operation is in progress"), all inside the operation's
-//!   deadline; every retry is logged at WARN;
+//! - retries 408/500/502/503/504, connection errors and attempt timeouts with jittered
+//!   exponential backoff (`max_attempts` in all), plus whatever the caller's `retry_on` accepts
+//!   (e.g. pricings' 409 "Another update operation is in progress"); retries 429 after
+//!   `Retry-After`, spread and growing when throttled again, without using up the attempts;
+//!   all inside the operation's deadline; every retry is logged at WARN;
 //! - follows long-running operations (`Azure-AsyncOperation`, `Location`, non-terminal
 //!   `provisioningState`) to completion, honouring `Retry-After`;
 //! - follows `nextLink` for lists;
@@ -529,6 +530,10 @@ impl ArmClient {
         body: Option<&Bytes>,
     ) -> Result<ArmResponse, ArmError> {
         let mut attempt = 0u32;
+        // Failed attempts that count against `max_attempts`, and 429s in a row, counted apart:
+        // throttling does not use up the attempts (`RetryPolicy::throttle_wait`).
+        let mut failures = 0u32;
+        let mut throttled = 0u32;
         let mut token_refreshed = false;
         loop {
             attempt += 1;
@@ -572,7 +577,14 @@ impl ArmClient {
                 );
                 return Err(err);
             }
-            if attempt >= self.inner.retry.max_attempts {
+            if err.is_throttled() {
+                throttled += 1;
+            } else {
+                throttled = 0;
+                failures += 1;
+            }
+            // `max_attempts: 1` means no retry at all, throttled or not.
+            if failures >= self.inner.retry.max_attempts || self.inner.retry.max_attempts <= 1 {
                 tracing::warn!(
                     operation = %ctx.label,
                     attempt,
@@ -583,9 +595,12 @@ impl ArmClient {
                 );
                 return Err(err);
             }
-            let wait = err
-                .retry_after()
-                .unwrap_or_else(|| self.inner.retry.backoff(attempt));
+            let wait = if throttled > 0 {
+                self.inner.retry.throttle_wait(err.retry_after(), throttled)
+            } else {
+                err.retry_after()
+                    .unwrap_or_else(|| self.inner.retry.backoff(failures))
+            };
             if Instant::now() + wait >= ctx.deadline {
                 tracing::warn!(
                     operation = %ctx.label,
