@@ -1778,7 +1778,8 @@ impl MoveState for PolicyAssignment {
                     return Err(Diagnostic::error(
                         "Cannot move state",
                         format!(
-                            "{} has {what}, which defender_policy_assignment does not manage; its next                              update would remove them. Keep it in azurerm.",
+                            "{} has {what}, which defender_policy_assignment does not manage; its \
+                             next update would remove them. Keep it in azurerm.",
                             id.describe()
                         ),
                     )
@@ -2151,11 +2152,16 @@ mod tests {
         assert_eq!(m.non_compliance_messages.unwrap()[0].message, "fix it");
         let mut with_overrides = source.clone();
         with_overrides.state["overrides"] = json!([{"value": "Disabled", "selectors": []}]);
+        let refused = PolicyAssignment
+            .move_state(&with_overrides)
+            .unwrap()
+            .unwrap_err();
+        let text = format!("{refused:?}");
         assert!(
-            PolicyAssignment
-                .move_state(&with_overrides)
-                .unwrap()
-                .is_err()
+            text.contains(
+                "does not manage; its next update would remove them. Keep it in azurerm."
+            ),
+            "{text}"
         );
         assert!(
             PolicyAssignment
