@@ -79,8 +79,16 @@ pub fn registry() -> Registry {
         ))
         .data_source(crate::framework::DataSourceEntry::new(coverage::Coverage))
         .resource(ResourceEntry::new(security_events::SecurityEvents).with_identity())
-        .resource(ResourceEntry::new(workspace_solution::WorkspaceSolution).with_identity())
-        .resource(ResourceEntry::new(sentinel_connector::SentinelConnector).with_identity())
+        .resource(
+            ResourceEntry::new(workspace_solution::WorkspaceSolution)
+                .with_identity()
+                .movable(),
+        )
+        .resource(
+            ResourceEntry::new(sentinel_connector::SentinelConnector)
+                .with_identity()
+                .movable(),
+        )
         .data_source(crate::framework::DataSourceEntry::new(
             default_workspace::DefaultWorkspaceDataSource,
         ))

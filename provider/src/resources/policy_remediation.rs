@@ -368,6 +368,47 @@ impl Import for PolicyRemediation {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_policy_remediation`: `import { to = …, identity = { scope =
+/// "/subscriptions/…", name = "…" } }`, the task's scope and name.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_policy_remediation_identity")]
+pub struct PolicyRemediationIdentity {
+    /// Where the task is: `/providers/Microsoft.Management/managementGroups/{name}`,
+    /// `/subscriptions/{id}`, a resource group or a resource (the subscription in lower case).
+    pub scope: String,
+    /// The task's name.
+    pub name: String,
+}
+
+impl crate::framework::Identity for PolicyRemediation {
+    type Identity = PolicyRemediationIdentity;
+
+    /// From the planned `scope` and `name` (both known once the plan has them); not from
+    /// `task_id`, which would derive a name from values not known yet.
+    fn identity(&self, state: &Self::Model) -> Option<PolicyRemediationIdentity> {
+        let scope = Scope::parse(state.scope.as_deref()?).ok()?;
+        Some(PolicyRemediationIdentity {
+            scope: super::discovery::canonical_scope(&scope_string(&scope)),
+            name: state.name.clone()?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &PolicyRemediationIdentity,
+    ) -> Result<String, Diagnostics> {
+        let scope = super::discovery::identity_scope(&identity.scope)?;
+        super::discovery::identity_name(&identity.name, "a remediation task")?;
+        Ok(super::discovery::canonical_scope(
+            &RemediationId::new(scope, identity.name.clone()).to_string(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,47 +468,6 @@ mod tests {
             ),
             (Some(3), Some(1), Some(2))
         );
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Identity
-
-/// The identity of a `defender_policy_remediation`: `import { to = …, identity = { scope =
-/// "/subscriptions/…", name = "…" } }`, the task's scope and name.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_policy_remediation_identity")]
-pub struct PolicyRemediationIdentity {
-    /// Where the task is: `/providers/Microsoft.Management/managementGroups/{name}`,
-    /// `/subscriptions/{id}`, a resource group or a resource (the subscription in lower case).
-    pub scope: String,
-    /// The task's name.
-    pub name: String,
-}
-
-impl crate::framework::Identity for PolicyRemediation {
-    type Identity = PolicyRemediationIdentity;
-
-    /// From the planned `scope` and `name` (both known once the plan has them); not from
-    /// `task_id`, which would derive a name from values not known yet.
-    fn identity(&self, state: &Self::Model) -> Option<PolicyRemediationIdentity> {
-        let scope = Scope::parse(state.scope.as_deref()?).ok()?;
-        Some(PolicyRemediationIdentity {
-            scope: super::discovery::canonical_scope(&scope_string(&scope)),
-            name: state.name.clone()?,
-        })
-    }
-
-    fn import_id(
-        &self,
-        _ctx: &Ctx,
-        identity: &PolicyRemediationIdentity,
-    ) -> Result<String, Diagnostics> {
-        let scope = super::discovery::identity_scope(&identity.scope)?;
-        super::discovery::identity_name(&identity.name, "a remediation task")?;
-        Ok(super::discovery::canonical_scope(
-            &RemediationId::new(scope, identity.name.clone()).to_string(),
-        ))
     }
 }
 

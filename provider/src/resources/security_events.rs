@@ -306,6 +306,38 @@ pub fn notes_event_ids() -> String {
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_security_events`: `import { to = defender_security_events.x,
+/// identity = { workspace_id = "…" } }` (the data source is always
+/// `SecurityEventCollectionConfiguration`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_security_events_identity")]
+pub struct SecurityEventsIdentity {
+    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
+    pub workspace_id: String,
+}
+
+impl crate::framework::Identity for SecurityEvents {
+    type Identity = SecurityEventsIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SecurityEventsIdentity> {
+        Some(SecurityEventsIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &SecurityEventsIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        Ok(DataSourceId::new(ws, KIND).to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,38 +385,6 @@ mod tests {
             "{} is out of date; its lists must read:\n{n}",
             notes.display()
         );
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Identity
-
-/// The identity of a `defender_security_events`: `import { to = defender_security_events.x,
-/// identity = { workspace_id = "…" } }` (the data source is always
-/// `SecurityEventCollectionConfiguration`).
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_security_events_identity")]
-pub struct SecurityEventsIdentity {
-    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
-    pub workspace_id: String,
-}
-
-impl crate::framework::Identity for SecurityEvents {
-    type Identity = SecurityEventsIdentity;
-
-    fn identity(&self, state: &Self::Model) -> Option<SecurityEventsIdentity> {
-        Some(SecurityEventsIdentity {
-            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
-        })
-    }
-
-    fn import_id(
-        &self,
-        _ctx: &Ctx,
-        identity: &SecurityEventsIdentity,
-    ) -> Result<String, Diagnostics> {
-        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
-        Ok(DataSourceId::new(ws, KIND).to_string())
     }
 }
 

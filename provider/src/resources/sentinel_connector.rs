@@ -14,12 +14,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{arm_error, subscription, validate_subscription_id};
+use super::common::{arm_error, is_guid, subscription, validate_subscription_id};
 use super::workspace_ids::{DataConnectorId, WorkspaceId, validate_workspace_id};
 use super::workspace_uses::{Use, note_use};
 use crate::arm::ArmError;
 use crate::framework::{
-    AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, OpResult, Plan, Resource,
+    AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, MoveSource, MoveState,
+    OpResult, Plan, Resource,
 };
 
 /// Microsoft.SecurityInsights api-version (arm-api.md §0: newest stable).
@@ -357,6 +358,94 @@ impl Import for SentinelConnector {
     }
 }
 
+/// `moved { from = azurerm_sentinel_data_connector_azure_security_center.x
+/// to = defender_sentinel_connector.x }`: azurerm
+/// (sentinel_data_connector_azure_security_center_resource.go, schema version 0) stores `id`
+/// (`{workspace}/providers/Microsoft.SecurityInsights/dataConnectors/{name}`), `name`,
+/// `log_analytics_workspace_id` (written from the ID) and `subscription_id` (optional, computed:
+/// azurerm defaults it to the workspace's subscription). The map:
+/// - `name` and `log_analytics_workspace_id` → `name` and `workspace_id`, both derived from the
+///   ID (azurerm reads them from it);
+/// - `subscription_id` → `subscription_id`, the workspace's subscription when empty, as azurerm
+///   wrote it;
+/// - `alerts_enabled` is left for the read that follows the move (azurerm always wrote
+///   `Enabled` and never read it back).
+impl MoveState for SentinelConnector {
+    fn move_state(&self, source: &MoveSource) -> Option<Result<Self::Model, Diagnostics>> {
+        if source.type_name != "azurerm_sentinel_data_connector_azure_security_center" {
+            return None;
+        }
+        Some((|| {
+            let get = |k: &str| {
+                source
+                    .state
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+            };
+            let raw_id = get("id").unwrap_or_default();
+            let id = DataConnectorId::parse(raw_id).map_err(|e| {
+                Diagnostic::error(
+                    "Cannot move state",
+                    format!("the azurerm state's id {raw_id:?}: {e}"),
+                )
+            })?;
+            let sub = get("subscription_id")
+                .unwrap_or(&id.workspace.subscription_id)
+                .to_owned();
+            if !is_guid(&sub) {
+                return Err(Diagnostic::error(
+                    "Cannot move state",
+                    format!("the azurerm state's subscription_id {sub:?} is not a GUID"),
+                )
+                .into());
+            }
+            Ok(SentinelConnectorModel {
+                id: Some(id.to_string()),
+                name: Some(id.name.clone()),
+                workspace_id: id.workspace.to_string(),
+                subscription_id: Some(sub),
+                alerts_enabled: None,
+            })
+        })())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_sentinel_connector`: `import { to = …, identity = {
+/// workspace_id = "…", name = "…" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_sentinel_connector_identity")]
+pub struct SentinelConnectorIdentity {
+    /// The ARM ID of the Sentinel workspace (its subscription in lower case).
+    pub workspace_id: String,
+    /// The connector's name (with a derived name, the GUID in `name` of the state).
+    pub name: String,
+}
+
+impl crate::framework::Identity for SentinelConnector {
+    type Identity = SentinelConnectorIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<SentinelConnectorIdentity> {
+        Some(SentinelConnectorIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+            name: state.name.clone()?,
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &SentinelConnectorIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        super::discovery::identity_name(&identity.name, "a data connector")?;
+        Ok(DataConnectorId::new(ws, identity.name.clone()).to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,40 +495,58 @@ mod tests {
                 .alerts_enabled
         );
     }
-}
 
-// ---------------------------------------------------------------------------------------------
-// Identity
+    #[test]
+    fn moves_azurerm_state() {
+        let ws = format!(
+            "/subscriptions/{SUB}/resourceGroups/myRg/providers/Microsoft.OperationalInsights/workspaces/myWorkspace"
+        );
+        let other_sub = "00000000-0000-0000-0000-000000000001";
+        let src = MoveSource {
+            provider_address: "registry.terraform.io/hashicorp/azurerm".into(),
+            type_name: "azurerm_sentinel_data_connector_azure_security_center".into(),
+            schema_version: 0,
+            state: json!({
+                "id": format!("{ws}/providers/Microsoft.SecurityInsights/dataConnectors/asc"),
+                "name": "asc",
+                "log_analytics_workspace_id": ws,
+                "subscription_id": other_sub,
+                "timeouts": null
+            }),
+        };
+        let m = SentinelConnector.move_state(&src).unwrap().unwrap();
+        assert_eq!(
+            m,
+            SentinelConnectorModel {
+                id: Some(format!(
+                    "{ws}/providers/Microsoft.SecurityInsights/dataConnectors/asc"
+                )),
+                name: Some("asc".into()),
+                workspace_id: ws.clone(),
+                subscription_id: Some(other_sub.into()),
+                alerts_enabled: None,
+            }
+        );
+        // No subscription_id: the workspace's, as azurerm defaulted it.
+        let mut unset = src.clone();
+        unset.state["subscription_id"] = json!("");
+        let m = SentinelConnector.move_state(&unset).unwrap().unwrap();
+        assert_eq!(m.subscription_id.as_deref(), Some(SUB));
 
-/// The identity of a `defender_sentinel_connector`: `import { to = …, identity = {
-/// workspace_id = "…", name = "…" } }`.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_sentinel_connector_identity")]
-pub struct SentinelConnectorIdentity {
-    /// The ARM ID of the Sentinel workspace (its subscription in lower case).
-    pub workspace_id: String,
-    /// The connector's name (with a derived name, the GUID in `name` of the state).
-    pub name: String,
-}
-
-impl crate::framework::Identity for SentinelConnector {
-    type Identity = SentinelConnectorIdentity;
-
-    fn identity(&self, state: &Self::Model) -> Option<SentinelConnectorIdentity> {
-        Some(SentinelConnectorIdentity {
-            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
-            name: state.name.clone()?,
-        })
-    }
-
-    fn import_id(
-        &self,
-        _ctx: &Ctx,
-        identity: &SentinelConnectorIdentity,
-    ) -> Result<String, Diagnostics> {
-        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
-        super::discovery::identity_name(&identity.name, "a data connector")?;
-        Ok(DataConnectorId::new(ws, identity.name.clone()).to_string())
+        let other = MoveSource {
+            type_name:
+                "azurerm_sentinel_data_connector_microsoft_defender_advanced_threat_protection"
+                    .into(),
+            ..src.clone()
+        };
+        assert!(SentinelConnector.move_state(&other).is_none());
+        let mut bad = src.clone();
+        bad.state["id"] = json!(ws);
+        let e = SentinelConnector.move_state(&bad).unwrap().unwrap_err();
+        assert_eq!(e.0[0].summary, "Cannot move state");
+        let mut bad_sub = src;
+        bad_sub.state["subscription_id"] = json!("not-a-guid");
+        assert!(SentinelConnector.move_state(&bad_sub).unwrap().is_err());
     }
 }
 

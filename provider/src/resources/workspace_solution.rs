@@ -19,7 +19,8 @@ use super::workspace_ids::{
     SolutionId, WorkspaceId, canonical_workspace_id, validate_workspace_id,
 };
 use crate::framework::{
-    AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, OpResult, Plan, Resource,
+    AttrPath, Config, Ctx, Diagnostic, Diagnostics, Failed, Import, MoveSource, MoveState,
+    OpResult, Plan, Resource,
 };
 
 /// Only api-version of Microsoft.OperationsManagement/solutions (arm-api.md §0).
@@ -395,6 +396,146 @@ impl Import for WorkspaceSolution {
     }
 }
 
+/// `moved { from = azurerm_log_analytics_solution.x  to = defender_workspace_solution.x }`:
+/// azurerm (log_analytics_solution_resource.go, schema version 1; version 0 differs only in the
+/// spelling of `id`, which parses case-insensitively) stores `id`
+/// (`…/solutions/{solution_name}({workspace_name})`), `solution_name`, `workspace_name`,
+/// `workspace_resource_id`, `location`, `resource_group_name`, a `plan` block (`name`,
+/// `publisher`, `product`, `promotion_code`) and `tags`. The map:
+/// - `solution_name` → `solution` (its canonical spelling); any other solution than `Security`
+///   or `SecurityCenterFree` is refused: it stays with azurerm;
+/// - `workspace_resource_id` → `workspace_id` (derived from the ID when missing);
+/// - `location` → `location` (left for the next read when empty);
+/// - `resource_group_name`, `workspace_name` and `plan` are checked, not kept: this resource
+///   writes `{solution}({workspace})` in the workspace's resource group with the product
+///   `OMSGallery/{solution}`, so a solution named or placed otherwise is refused;
+/// - `tags` are not managed: they stay on the solution in Azure.
+impl MoveState for WorkspaceSolution {
+    fn move_state(&self, source: &MoveSource) -> Option<Result<Self::Model, Diagnostics>> {
+        if source.type_name != "azurerm_log_analytics_solution" {
+            return None;
+        }
+        Some((|| {
+            let s = &source.state;
+            let text = |k: &str| {
+                s.get(k)
+                    .and_then(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            let refuse = |why: String| Diagnostic::error("Cannot move state", why);
+            let raw_id = text("id").unwrap_or_default();
+            let id = SolutionId::parse(&raw_id)
+                .map_err(|e| refuse(format!("the azurerm state's id {raw_id:?}: {e}")))?;
+            let (id_solution, id_workspace) = id.split_name().ok_or_else(|| {
+                refuse(format!(
+                    "the azurerm state's id {raw_id:?}: the name {:?} is not \
+                     {{solution}}({{workspace}})",
+                    id.name
+                ))
+            })?;
+            let name = text("solution_name").unwrap_or_else(|| id_solution.to_owned());
+            let solution = Solution::parse(&name).ok_or_else(|| {
+                refuse(format!(
+                    "{} is the solution {name:?}, not a Defender for Cloud solution ({}): \
+                     defender_workspace_solution manages only those. It stays with azurerm: \
+                     remove this moved block and keep its azurerm_log_analytics_solution.",
+                    id.describe(),
+                    Solution::ALLOWED
+                ))
+            })?;
+            let workspace_id = match text("workspace_resource_id") {
+                Some(w) => w,
+                None => WorkspaceId::new(&id.subscription_id, &id.resource_group, id_workspace)
+                    .to_string(),
+            };
+            let ws = WorkspaceId::parse(&workspace_id)
+                .map_err(|e| refuse(format!("the azurerm state's workspace_resource_id: {e}")))?;
+            // The solution this resource reads and writes must be the one azurerm managed.
+            let expected = solution.id_for(&ws);
+            if !expected.to_string().eq_ignore_ascii_case(&id.to_string()) {
+                return Err(refuse(format!(
+                    "{} does not belong to workspace {:?} the way defender_workspace_solution \
+                     places solutions: it manages {expected}, named {{solution}}({{workspace}}) \
+                     in the workspace's resource group. Keep this solution in azurerm.",
+                    id.describe(),
+                    ws.to_string()
+                ))
+                .into());
+            }
+            let product = s
+                .get("plan")
+                .and_then(|v| v.as_array())
+                .and_then(|a| a.first())
+                .and_then(|p| p.get("product"))
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty());
+            if let Some(product) = product
+                && Solution::from_product(product) != Some(solution)
+            {
+                return Err(refuse(format!(
+                    "{} has the plan product {product:?}; defender_workspace_solution writes {:?} \
+                     for the solution {:?}. Keep this solution in azurerm.",
+                    id.describe(),
+                    solution.product(),
+                    solution.name()
+                ))
+                .into());
+            }
+            Ok(WorkspaceSolutionModel {
+                id: Some(expected.to_string()),
+                workspace_id,
+                solution: solution.name().to_owned(),
+                location: text("location"),
+            })
+        })())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// The identity of a `defender_workspace_solution`: `import { to = …, identity = {
+/// workspace_id = "…", solution = "Security" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[schemars(rename = "defender_workspace_solution_identity")]
+pub struct WorkspaceSolutionIdentity {
+    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
+    pub workspace_id: String,
+    /// `Security` or `SecurityCenterFree` (any case on import).
+    pub solution: String,
+}
+
+impl crate::framework::Identity for WorkspaceSolution {
+    type Identity = WorkspaceSolutionIdentity;
+
+    fn identity(&self, state: &Self::Model) -> Option<WorkspaceSolutionIdentity> {
+        Some(WorkspaceSolutionIdentity {
+            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
+            solution: Solution::parse(&state.solution)?.name().to_owned(),
+        })
+    }
+
+    fn import_id(
+        &self,
+        _ctx: &Ctx,
+        identity: &WorkspaceSolutionIdentity,
+    ) -> Result<String, Diagnostics> {
+        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
+        let solution = Solution::parse(&identity.solution).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid identity",
+                format!(
+                    "solution {:?} is not a Defender for Cloud solution; use {}",
+                    identity.solution,
+                    Solution::ALLOWED
+                ),
+            )
+        })?;
+        Ok(solution.id_for(&ws).to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,49 +588,98 @@ mod tests {
             Some("northeurope")
         );
     }
-}
 
-// ---------------------------------------------------------------------------------------------
-// Identity
-
-/// The identity of a `defender_workspace_solution`: `import { to = …, identity = {
-/// workspace_id = "…", solution = "Security" } }`.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[schemars(rename = "defender_workspace_solution_identity")]
-pub struct WorkspaceSolutionIdentity {
-    /// The ARM ID of the Log Analytics workspace (its subscription in lower case).
-    pub workspace_id: String,
-    /// `Security` or `SecurityCenterFree` (any case on import).
-    pub solution: String,
-}
-
-impl crate::framework::Identity for WorkspaceSolution {
-    type Identity = WorkspaceSolutionIdentity;
-
-    fn identity(&self, state: &Self::Model) -> Option<WorkspaceSolutionIdentity> {
-        Some(WorkspaceSolutionIdentity {
-            workspace_id: super::discovery::identity_workspace_id(&state.workspace_id)?,
-            solution: Solution::parse(&state.solution)?.name().to_owned(),
-        })
+    fn azurerm_solution(solution: &str, workspace_rg: &str) -> MoveSource {
+        let ws = format!(
+            "/subscriptions/{SUB}/resourceGroups/{workspace_rg}/providers/Microsoft.OperationalInsights/workspaces/law1"
+        );
+        MoveSource {
+            provider_address: "registry.terraform.io/hashicorp/azurerm".into(),
+            type_name: "azurerm_log_analytics_solution".into(),
+            schema_version: 1,
+            state: json!({
+                "id": format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationsManagement/solutions/{solution}(law1)"),
+                "solution_name": solution,
+                "workspace_name": "law1",
+                "workspace_resource_id": ws,
+                "location": "westeurope",
+                "resource_group_name": "rg",
+                "plan": [{"name": format!("{solution}(law1)"), "publisher": "Microsoft",
+                          "product": format!("OMSGallery/{solution}"), "promotion_code": ""}],
+                "tags": {"env": "prod"},
+                "timeouts": null
+            }),
+        }
     }
 
-    fn import_id(
-        &self,
-        _ctx: &Ctx,
-        identity: &WorkspaceSolutionIdentity,
-    ) -> Result<String, Diagnostics> {
-        let ws = super::discovery::identity_workspace(&identity.workspace_id)?;
-        let solution = Solution::parse(&identity.solution).ok_or_else(|| {
-            Diagnostic::error(
-                "Invalid identity",
-                format!(
-                    "solution {:?} is not a Defender for Cloud solution; use {}",
-                    identity.solution,
-                    Solution::ALLOWED
+    #[test]
+    fn moves_azurerm_state() {
+        let src = azurerm_solution("SecurityCenterFree", "rg");
+        let m = WorkspaceSolution.move_state(&src).unwrap().unwrap();
+        assert_eq!(
+            m,
+            WorkspaceSolutionModel {
+                id: Some(format!(
+                    "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationsManagement/solutions/SecurityCenterFree(law1)"
+                )),
+                workspace_id: format!(
+                    "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law1"
                 ),
-            )
-        })?;
-        Ok(solution.id_for(&ws).to_string())
+                solution: "SecurityCenterFree".into(),
+                location: Some("westeurope".into()),
+            }
+        );
+        // Schema version 0: the ID in other case, the workspace derived from it when missing.
+        let mut v0 = azurerm_solution("security", "rg");
+        v0.schema_version = 0;
+        v0.state["id"] = json!(format!(
+            "/subscriptions/{SUB}/resourcegroups/rg/providers/Microsoft.OperationsManagement/solutions/security(law1)"
+        ));
+        v0.state["workspace_resource_id"] = json!(null);
+        v0.state["location"] = json!("");
+        let m = WorkspaceSolution.move_state(&v0).unwrap().unwrap();
+        assert_eq!(m.solution, "Security");
+        assert!(m.id.as_deref().unwrap().contains("/resourceGroups/rg/"));
+        assert!(
+            m.workspace_id.ends_with("/workspaces/law1"),
+            "{}",
+            m.workspace_id
+        );
+        assert_eq!(m.location, None);
+
+        let other = MoveSource {
+            type_name: "azurerm_log_analytics_workspace".into(),
+            ..src
+        };
+        assert!(WorkspaceSolution.move_state(&other).is_none());
+    }
+
+    #[test]
+    fn refuses_to_move_other_solutions_and_other_placements() {
+        let e = WorkspaceSolution
+            .move_state(&azurerm_solution("SecurityInsights", "rg"))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.0[0].summary, "Cannot move state");
+        assert!(e.0[0].detail.contains("\"SecurityInsights\""), "{e:?}");
+        assert!(e.0[0].detail.contains("stays with azurerm"), "{e:?}");
+        // The workspace in another resource group than the solution.
+        let e = WorkspaceSolution
+            .move_state(&azurerm_solution("Security", "other-rg"))
+            .unwrap()
+            .unwrap_err();
+        assert!(e.0[0].detail.contains("Security(law1)"), "{e:?}");
+        // A Security-named solution of another product.
+        let mut src = azurerm_solution("Security", "rg");
+        src.state["plan"][0]["product"] = json!("OMSGallery/SecurityInsights");
+        let e = WorkspaceSolution.move_state(&src).unwrap().unwrap_err();
+        assert!(
+            e.0[0].detail.contains("OMSGallery/SecurityInsights"),
+            "{e:?}"
+        );
+        let mut src = azurerm_solution("Security", "rg");
+        src.state["id"] = json!("/subscriptions/x");
+        assert!(WorkspaceSolution.move_state(&src).unwrap().is_err());
     }
 }
 

@@ -3,8 +3,10 @@
 //! `defender_sentinel_connector` (plan, apply, empty second plan, drift, import, destroy), the
 //! data sources `defender_default_workspace` and `defender_security_event_ids`, the function
 //! `provider::defender::default_workspace_id`, `moved {}` from
-//! azurerm_security_center_workspace, the Sentinel + Defender warning, and bad inputs refused at
-//! plan time without ARM calls. The Log Analytics workspaces themselves are seeded (the
+//! azurerm_security_center_workspace, azurerm_log_analytics_solution (a solution other than
+//! Security or SecurityCenterFree refused) and
+//! azurerm_sentinel_data_connector_azure_security_center, the Sentinel + Defender warning, and
+//! bad inputs refused at plan time without ARM calls. The Log Analytics workspaces themselves are seeded (the
 //! provider does not manage them); one test creates one through the provider's own ARM client
 //! to follow the emulator's long-running operations.
 
@@ -68,6 +70,52 @@ fn assert_contains(haystack: &str, needle: &str) {
         haystack.contains(needle),
         "expected {needle:?} in:\n{haystack}"
     );
+}
+
+/// Writes a state file holding one azurerm resource `{type_name}.this`, as azurerm would have
+/// written it.
+fn write_azurerm_state(env: &TfEnv, type_name: &str, schema_version: i64, attributes: Value) {
+    let state = json!({
+        "version": 4, "terraform_version": "1.9.0", "serial": 1,
+        "lineage": "3e0f6c1a-5b7d-4a29-8c4e-9d2f1b6a7c30", "outputs": {},
+        "resources": [{
+            "mode": "managed", "type": type_name, "name": "this",
+            "provider": "provider[\"registry.terraform.io/hashicorp/azurerm\"]",
+            "instances": [{"schema_version": schema_version, "attributes": attributes,
+                           "sensitive_attributes": [], "private": "bnVsbA=="}]
+        }],
+        "check_results": null
+    });
+    std::fs::write(
+        env.path().join("terraform.tfstate"),
+        serde_json::to_vec_pretty(&state).unwrap(),
+    )
+    .unwrap();
+}
+
+/// A `moved {}` plan from `{from}.this` is a state change only (exit 2, `has moved to`,
+/// nothing to add/change/destroy), its apply writes nothing to ARM, and the plan after it is
+/// empty.
+async fn assert_clean_move(env: &TfEnv, from: &str, to: &str) {
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(2);
+    assert_contains(&plan.stdout, &format!("{from}.this has moved to {to}"));
+    assert_contains(&plan.stdout, "Plan: 0 to add, 0 to change, 0 to destroy.");
+    env.emulator.clear_requests();
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    let writes: Vec<_> = arm_requests(env)
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a move writes nothing to ARM: {writes:?}"
+    );
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
+        .await
+        .assert_code(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +541,95 @@ async fn workspace_solution_lifecycle_defaults_to_the_workspace_region() {
     assert!(env.emulator.get_resource(&sol).is_none());
 }
 
+/// A solution in the emulator as the service keeps it, and the state azurerm wrote for it
+/// (schema version 1).
+fn seed_azurerm_solution(env: &TfEnv, law: &str, workspace: &str, solution: &str) -> String {
+    let name = format!("{solution}({workspace})");
+    let sol = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.OperationsManagement/solutions/{name}"
+    );
+    env.emulator.set_resource(
+        &sol,
+        json!({"id": sol, "name": name, "type": "Microsoft.OperationsManagement/solutions",
+               "location": "westeurope",
+               "plan": {"name": name, "publisher": "Microsoft",
+                        "product": format!("OMSGallery/{solution}"), "promotionCode": ""},
+               "properties": {"workspaceResourceId": law, "provisioningState": "Succeeded"}}),
+    );
+    write_azurerm_state(
+        env,
+        "azurerm_log_analytics_solution",
+        1,
+        json!({
+            "id": sol, "solution_name": solution, "workspace_name": workspace,
+            "workspace_resource_id": law, "location": "westeurope", "resource_group_name": RG,
+            "plan": [{"name": name, "publisher": "Microsoft",
+                      "product": format!("OMSGallery/{solution}"), "promotion_code": ""}],
+            "tags": {}, "timeouts": null
+        }),
+    );
+    sol
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solution_moved_from_azurerm_log_analytics_solution() {
+    let env = TfEnv::start().await;
+    let law = seed_workspace(&env, "law-moved-solution");
+    let sol = seed_azurerm_solution(&env, &law, "law-moved-solution", "SecurityCenterFree");
+    env.config(&format!(
+        "moved {{\n  from = azurerm_log_analytics_solution.this\n  to   = defender_workspace_solution.this\n}}\n\n\
+         resource \"defender_workspace_solution\" \"this\" {{\n  workspace_id = \"{law}\"\n  solution     = \"SecurityCenterFree\"\n}}"
+    ));
+    assert_clean_move(
+        &env,
+        "azurerm_log_analytics_solution",
+        "defender_workspace_solution.this",
+    )
+    .await;
+    let show = env
+        .tf(&[
+            "state",
+            "show",
+            "-no-color",
+            "defender_workspace_solution.this",
+        ])
+        .await;
+    show.assert_code(0);
+    assert_attr(&show.stdout, "id", &format!("\"{sol}\""));
+    assert_attr(&show.stdout, "location", "\"westeurope\"");
+    assert_attr(&show.stdout, "solution", "\"SecurityCenterFree\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_another_solution_from_azurerm_is_refused() {
+    let env = TfEnv::start().await;
+    let law = seed_workspace(&env, "law-sentinel-solution");
+    seed_azurerm_solution(&env, &law, "law-sentinel-solution", "SecurityInsights");
+    env.config(&format!(
+        "moved {{\n  from = azurerm_log_analytics_solution.this\n  to   = defender_workspace_solution.this\n}}\n\n\
+         resource \"defender_workspace_solution\" \"this\" {{\n  workspace_id = \"{law}\"\n  solution     = \"Security\"\n}}"
+    ));
+    env.emulator.clear_requests();
+    let plan = env.tf(&["plan", "-no-color"]).await;
+    plan.assert_code(1);
+    let text = plan.all();
+    assert_contains(&text, "Cannot move state");
+    assert_contains(&text, "\"SecurityInsights\"");
+    assert_contains(&text, "stays with azurerm");
+    let writes: Vec<_> = arm_requests(&env)
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a refused move writes nothing: {writes:?}"
+    );
+    // The state still holds the azurerm resource.
+    let list = env.tf(&["state", "list"]).await;
+    list.assert_code(0);
+    assert_eq!(list.stdout.trim(), "azurerm_log_analytics_solution.this");
+}
+
 // ---------------------------------------------------------------------------------------------
 // defender_sentinel_connector
 
@@ -624,6 +761,57 @@ async fn sentinel_and_defender_security_events_on_one_workspace_warn_at_plan() {
     let plan = env.tf(&["plan", "-no-color"]).await;
     plan.assert_code(0);
     assert!(!plan.all().contains(WARNING), "{}", plan.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_connector_moved_from_azurerm() {
+    let env = TfEnv::start().await;
+    let law = seed_workspace(&env, "law-moved-sentinel");
+    onboard_sentinel(&env, &law);
+    let id = format!("{law}/providers/Microsoft.SecurityInsights/dataConnectors/asc-alerts");
+    env.emulator.set_resource(
+        &id,
+        json!({"id": id, "name": "asc-alerts", "type": "Microsoft.SecurityInsights/dataConnectors",
+               "kind": "AzureSecurityCenter",
+               "properties": {"subscriptionId": SUBSCRIPTION,
+                              "dataTypes": {"alerts": {"state": "Enabled"}}}}),
+    );
+    // azurerm's schema version 0: id, name, log_analytics_workspace_id, subscription_id (and
+    // timeouts).
+    write_azurerm_state(
+        &env,
+        "azurerm_sentinel_data_connector_azure_security_center",
+        0,
+        json!({"id": id, "name": "asc-alerts", "log_analytics_workspace_id": law,
+               "subscription_id": SUBSCRIPTION, "timeouts": null}),
+    );
+    // `name` keeps azurerm's name: without it, the derived GUID would replace the connector.
+    env.config(&format!(
+        "moved {{\n  from = azurerm_sentinel_data_connector_azure_security_center.this\n  to   = defender_sentinel_connector.this\n}}\n\n\
+         resource \"defender_sentinel_connector\" \"this\" {{\n  workspace_id = \"{law}\"\n  name         = \"asc-alerts\"\n}}"
+    ));
+    assert_clean_move(
+        &env,
+        "azurerm_sentinel_data_connector_azure_security_center",
+        "defender_sentinel_connector.this",
+    )
+    .await;
+    let show = env
+        .tf(&[
+            "state",
+            "show",
+            "-no-color",
+            "defender_sentinel_connector.this",
+        ])
+        .await;
+    show.assert_code(0);
+    assert_attr(&show.stdout, "id", &format!("\"{id}\""));
+    assert_attr(
+        &show.stdout,
+        "subscription_id",
+        &format!("\"{SUBSCRIPTION}\""),
+    );
+    assert_attr(&show.stdout, "alerts_enabled", "true");
 }
 
 // ---------------------------------------------------------------------------------------------

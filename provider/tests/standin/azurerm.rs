@@ -7,9 +7,10 @@
 //! (their `timeouts` blocks left out): `azurerm_security_center_auto_provisioning`,
 //! `azurerm_security_center_setting`, `azurerm_security_center_contact`,
 //! `azurerm_security_center_subscription_pricing` and
-//! `azurerm_security_center_server_vulnerability_assessments_setting`, and the subscription,
-//! management group and resource group policy assignments. It never
-//! talks to ARM: reads return the state unchanged and writes are refused.
+//! `azurerm_security_center_server_vulnerability_assessments_setting`, the subscription,
+//! management group and resource group policy assignments, `azurerm_log_analytics_solution` and
+//! `azurerm_sentinel_data_connector_azure_security_center`. It never talks to ARM: reads return
+//! the state unchanged and writes are refused.
 
 use std::sync::Arc;
 
@@ -379,6 +380,82 @@ policy_assignment_standin!(
     resource_group_id
 );
 
+/// The `plan` block of azurerm_log_analytics_solution.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+struct LogAnalyticsSolutionPlan {
+    /// `{solution_name}({workspace_name})`.
+    #[schemars(extend("computed" = true))]
+    name: Option<String>,
+    /// The publisher, "Microsoft" for the gallery solutions.
+    #[schemars(extend("requires_replace" = true))]
+    publisher: String,
+    /// A promotion code.
+    #[schemars(extend("requires_replace" = true))]
+    promotion_code: Option<String>,
+    /// The product, "OMSGallery/{solution}".
+    #[schemars(extend("requires_replace" = true))]
+    product: String,
+}
+
+/// azurerm_log_analytics_solution (schema version 1, log_analytics_solution_resource.go; its
+/// `timeouts` block left out). `plan` is a block list of at most one; a list of nested
+/// attributes has the same value type, which is all a moved state needs.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+struct LogAnalyticsSolution {
+    /// The ID.
+    #[schemars(extend("computed" = true))]
+    id: Option<String>,
+    /// The solution, e.g. "Security" or "SecurityInsights".
+    #[schemars(extend("requires_replace" = true))]
+    solution_name: String,
+    /// The workspace's name.
+    #[schemars(extend("requires_replace" = true))]
+    workspace_name: String,
+    /// The workspace's ID.
+    #[schemars(extend("requires_replace" = true))]
+    workspace_resource_id: String,
+    /// The region.
+    #[schemars(extend("requires_replace" = true))]
+    location: String,
+    /// The solution's (and the workspace's) resource group.
+    #[schemars(extend("requires_replace" = true))]
+    resource_group_name: String,
+    /// The plan.
+    plan: Vec<LogAnalyticsSolutionPlan>,
+    /// Tags.
+    tags: Option<std::collections::BTreeMap<String, String>>,
+}
+standin_resource!(
+    LogAnalyticsSolutionResource,
+    LogAnalyticsSolution,
+    "azurerm_log_analytics_solution",
+    1
+);
+
+/// azurerm_sentinel_data_connector_azure_security_center (schema version 0,
+/// sentinel_data_connector_azure_security_center_resource.go; its `timeouts` block left out).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+struct SentinelAscConnector {
+    /// The ID.
+    #[schemars(extend("computed" = true))]
+    id: Option<String>,
+    /// The connector's name.
+    #[schemars(extend("requires_replace" = true))]
+    name: String,
+    /// The Sentinel workspace's ID.
+    #[schemars(extend("requires_replace" = true))]
+    log_analytics_workspace_id: String,
+    /// The subscription whose alerts stream in; azurerm defaults it to the workspace's.
+    #[schemars(extend("optional" = true, "computed" = true, "requires_replace" = true))]
+    subscription_id: Option<String>,
+}
+standin_resource!(
+    SentinelAscConnectorResource,
+    SentinelAscConnector,
+    "azurerm_sentinel_data_connector_azure_security_center",
+    0
+);
+
 fn main() -> std::process::ExitCode {
     let env = match PluginEnv::from_lookup(|k| std::env::var(k).ok()) {
         Ok(env) => env,
@@ -398,7 +475,9 @@ fn main() -> std::process::ExitCode {
         .resource(ResourceEntry::new(SecurityCenterContactResource))
         .resource(ResourceEntry::new(
             ServerVulnerabilityAssessmentsSettingResource,
-        ));
+        ))
+        .resource(ResourceEntry::new(LogAnalyticsSolutionResource))
+        .resource(ResourceEntry::new(SentinelAscConnectorResource));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let r = rt.block_on(handshake::serve(
         ProviderService::new(Arc::new(registry)),
