@@ -627,6 +627,69 @@ async fn many_subscriptions_are_read_in_parallel_within_the_limit_and_throttling
     assert!(most >= 3, "reads overlap, saw at most {most} at once");
 }
 
+/// On a terminal the progress is a bar on stderr (`--progress auto`, more than three
+/// subscriptions), and the report on stdout stays clean. The terminal is util-linux `script`'s
+/// pseudo-terminal; stdout goes to a file inside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_progress_is_a_bar_on_stderr_and_stdout_stays_clean() {
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for the terminal test");
+    }
+    let emulator = Emulator::start(Config {
+        latency_ms: 60,
+        ..config()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let terminal = dir.path().join("terminal.txt");
+    let subs: Vec<String> = (1..=5)
+        .map(|i| format!("{i:08x}-1111-4000-8000-{i:012x}"))
+        .collect();
+    let inner = format!(
+        "'{}' audit --subscription {} --format json --concurrency 1 > '{}'",
+        env!("CARGO_BIN_EXE_terraform-provider-defender"),
+        subs.join(","),
+        report.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &inner])
+        .arg(&terminal)
+        .env("TERM", "xterm")
+        .env("COLUMNS", "120");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ARM_") || k == "TF_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env(
+        "ARM_METADATA_HOSTNAME",
+        emulator.base_url().trim_start_matches("http://"),
+    )
+    .env("ARM_TENANT_ID", TENANT)
+    .env("ARM_CLIENT_ID", CLIENT_ID)
+    .env("ARM_CLIENT_SECRET", CLIENT_SECRET);
+    let o = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .expect("running script");
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let shown = String::from_utf8_lossy(&std::fs::read(&terminal).unwrap()).into_owned();
+    assert!(shown.contains("auditing ["), "a bar: {shown:?}");
+    assert!(shown.contains("/5 subscriptions"), "{shown:?}");
+    assert!(
+        shown.contains('\r') || shown.contains('\u{1b}'),
+        "redrawn in place: {shown:?}"
+    );
+    assert!(
+        !shown.contains("audited 1/5"),
+        "not the line-per-subscription form of a pipe: {shown:?}"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).expect("JSON");
+    assert_eq!(report["subscriptions"].as_array().unwrap().len(), 5);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_arguments_and_unreachable_arm_exit_2() {
     let emulator = Emulator::start(config()).await.unwrap();
