@@ -8,7 +8,7 @@ use std::pin::Pin;
 use tokio_util::sync::CancellationToken;
 
 use super::capabilities::{ErasedAction, ErasedListResource};
-use super::convert::{ConvertError, from_value, json_to_value, to_value};
+use super::convert::{ConvertError, from_value, json_to_value, to_value, value_to_json};
 use super::timeouts::{self, Limited, Operation};
 use super::{
     AttrPath, Config, Ctx, DataSource, Diagnostic, Diagnostics, Failed, Function, FunctionError,
@@ -238,6 +238,27 @@ impl<R: Resource> ResourceEntry<R> {
             to_value(m, &self.ty).map_err(|e| Diagnostics::from(convert_diag("state", e)))?;
         self.null_write_only(&mut v);
         Ok(v)
+    }
+
+    /// A dynamic attribute read back from ARM as JSON gets inferred types (objects, tuples),
+    /// while the state holds what the configuration typed (`list(string)`, `tomap(…)`, a
+    /// set): Terraform compares types too, so the same value would plan as an update for
+    /// ever. Where the value means the same JSON, the state's typed value stays.
+    fn keep_dynamic_types(&self, new: &mut Value, current: &Value) {
+        for a in &self.schema.attributes {
+            if a.value_type() != Type::Dynamic {
+                continue;
+            }
+            let (Some(before), Some(slot)) = (current.attr(&a.name), new.attr_mut(&a.name)) else {
+                continue;
+            };
+            if before.is_null() || !before.is_wholly_known() || before == slot {
+                continue;
+            }
+            if value_to_json(before, &Type::Dynamic) == value_to_json(slot, &Type::Dynamic) {
+                *slot = before.clone();
+            }
+        }
     }
 
     /// Write-only attributes never reach state or plan (tfplugin6.md §5.2).
@@ -504,6 +525,7 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
                 Ok(Some(m)) => match self.encode(&m) {
                     Ok(mut v) => {
                         carry_timeouts(&mut v, &current);
+                        self.keep_dynamic_types(&mut v, &current);
                         (v, Diagnostics::new())
                     }
                     Err(d) => (current, d),

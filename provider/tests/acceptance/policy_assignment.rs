@@ -1137,3 +1137,88 @@ async fn auto_provisioning_example_applies_plans_empty_and_destroys_cleanly() {
     );
     assert!(stored(&env, "policyAssignments").is_empty());
 }
+
+/// `parameters` is dynamic: values typed in HCL (a `list(string)` variable, `tolist`, `toset`,
+/// a whole `tomap`) go to ARM as JSON and plan empty afterwards, however Terraform typed them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_parameter_values_plan_empty_after_apply() {
+    let env = TfEnv::with_config(fast()).await;
+    let image = |n: &str| {
+        format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/img/providers/Microsoft.Compute/images/{n}"
+        )
+    };
+    env.config(&format!(
+        r#"variable "images" {{
+  type    = list(string)
+  default = ["{a}", "{b}"]
+}}
+
+resource "defender_policy_assignment" "listed" {{
+  policy   = "dependency-agent-windows"
+  name     = "deps-listed"
+  scope    = "{scope}"
+  location = "westeurope"
+  parameters = {{
+    effect                 = "DeployIfNotExists"
+    listOfImageIdToInclude = var.images
+  }}
+}}
+
+resource "defender_policy_assignment" "set" {{
+  policy   = "dependency-agent-windows"
+  name     = "deps-set"
+  scope    = "{scope}"
+  location = "westeurope"
+  parameters = {{
+    listOfImageIdToInclude = toset(["{a}"])
+  }}
+}}
+
+resource "defender_policy_assignment" "map" {{
+  policy     = "dependency-agent-windows"
+  name       = "deps-map"
+  scope      = "{scope}"
+  location   = "westeurope"
+  parameters = tomap({{ effect = "DeployIfNotExists" }})
+}}
+"#,
+        a = image("a"),
+        b = image("b"),
+        scope = sub_scope()
+    ));
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    let listed = env
+        .emulator
+        .get_resource(&format!(
+            "{}/providers/Microsoft.Authorization/policyAssignments/deps-listed",
+            sub_scope()
+        ))
+        .unwrap();
+    assert_eq!(
+        listed["properties"]["parameters"]["listOfImageIdToInclude"]["value"],
+        serde_json::json!([image("a"), image("b")])
+    );
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(0);
+
+    // A change in Azure still shows: the typed value stays only while it means the same JSON.
+    let id = format!(
+        "{}/providers/Microsoft.Authorization/policyAssignments/deps-listed",
+        sub_scope()
+    );
+    let mut changed = listed.clone();
+    changed["properties"]["parameters"]["listOfImageIdToInclude"]["value"] =
+        serde_json::json!([image("a")]);
+    env.emulator.set_resource(&id, changed);
+    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    plan.assert_code(2);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.all()
+    );
+}
