@@ -217,6 +217,15 @@ fn target_dir() -> PathBuf {
 async fn audit(emulator: &EmulatorHandle, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-defender"));
     cmd.arg("audit").args(args);
+    with_emulator_credentials(&mut cmd, emulator);
+    tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .expect("running the audit")
+}
+
+/// The emulator's credentials and cloud in `cmd`'s environment, and no other ARM_* variable.
+fn with_emulator_credentials(cmd: &mut Command, emulator: &EmulatorHandle) {
     for (k, _) in std::env::vars() {
         if k.starts_with("ARM_") || k.starts_with("ACTIONS_ID_TOKEN") || k == "TF_LOG" {
             cmd.env_remove(k);
@@ -229,10 +238,6 @@ async fn audit(emulator: &EmulatorHandle, args: &[&str]) -> Output {
     .env("ARM_TENANT_ID", TENANT)
     .env("ARM_CLIENT_ID", CLIENT_ID)
     .env("ARM_CLIENT_SECRET", CLIENT_SECRET);
-    tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .expect("running the audit")
 }
 
 fn describe(o: &Output) -> String {
@@ -658,18 +663,7 @@ async fn on_a_terminal_progress_is_a_bar_on_stderr_and_stdout_stays_clean() {
         .arg(&terminal)
         .env("TERM", "xterm")
         .env("COLUMNS", "120");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ARM_") || k == "TF_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env(
-        "ARM_METADATA_HOSTNAME",
-        emulator.base_url().trim_start_matches("http://"),
-    )
-    .env("ARM_TENANT_ID", TENANT)
-    .env("ARM_CLIENT_ID", CLIENT_ID)
-    .env("ARM_CLIENT_SECRET", CLIENT_SECRET);
+    with_emulator_credentials(&mut cmd, &emulator);
     let o = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()

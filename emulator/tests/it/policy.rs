@@ -728,21 +728,10 @@ async fn assignments_are_updated_with_patch_on_the_update_members_only() {
     let api = Api::new(&emu).await;
     let scope = format!("/subscriptions/{}", new_subscription());
     let path = assignment_path(&scope, "deps");
+    let url = api.url(&path, POLICY_API);
     let patch = |body: Value| {
-        let url = api.url(&path, POLICY_API);
-        let token = api.token.clone();
-        async move {
-            json(
-                client()
-                    .patch(url)
-                    .bearer_auth(token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
+        let (url, token) = (url.clone(), api.token.clone());
+        async move { json(patch(&url, &token, body).await).await }
     };
     let (status, err) = patch(json!({"location": "westeurope"})).await;
     assert_eq!(

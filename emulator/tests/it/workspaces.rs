@@ -317,19 +317,6 @@ async fn the_workspace_setting_points_at_an_existing_workspace() {
     assert_eq!(status, 404);
 }
 
-async fn patch(url: &str, token: &str, body: Value) -> (u16, Value) {
-    json(
-        client()
-            .patch(url)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 /// Update (PATCH, arm-api.md §3): 404 before the setting exists, then 200 with the new
 /// workspace, checked as a PUT's (the workspace must exist); a member outside the update model
 /// is ignored.
@@ -344,10 +331,13 @@ async fn the_workspace_setting_is_updated_with_patch() {
         SETTINGS_API,
     );
     let (first, second) = (ws_path(&sub, "law-one"), ws_path(&sub, "law-two"));
-    let (status, err) = patch(
-        &setting,
-        &token,
-        json!({"properties": {"workspaceId": first}}),
+    let (status, err) = json(
+        patch(
+            &setting,
+            &token,
+            json!({"properties": {"workspaceId": first}}),
+        )
+        .await,
     )
     .await;
     assert_eq!((status, arm_code(&err)), (404, "ResourceNotFound"));
@@ -362,18 +352,24 @@ async fn the_workspace_setting_is_updated_with_patch() {
     .await;
     assert_eq!(resp.status(), 200);
     // A workspace that does not exist is refused, as by PUT.
-    let (status, _) = patch(
-        &setting,
-        &token,
-        json!({"properties": {"workspaceId": second}}),
+    let (status, _) = json(
+        patch(
+            &setting,
+            &token,
+            json!({"properties": {"workspaceId": second}}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 404);
     create_workspace(&emu, &token, &second).await;
-    let (status, patched) = patch(
-        &setting,
-        &token,
-        json!({"properties": {"workspaceId": second}, "name": "ignored"}),
+    let (status, patched) = json(
+        patch(
+            &setting,
+            &token,
+            json!({"properties": {"workspaceId": second}, "name": "ignored"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{patched}");

@@ -43,6 +43,17 @@ fn arm_requests(env: &TfEnv) -> Vec<String> {
         .collect()
 }
 
+/// The remediation tasks the emulator holds (stored bodies).
+fn remediation_tasks(env: &TfEnv) -> Vec<Value> {
+    env.emulator.state().snapshot_json()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().contains("/remediations/"))
+        .cloned()
+        .collect()
+}
+
 fn assignment(policy: &str, extra: &str) -> String {
     format!(
         r#"resource "defender_policy_assignment" "deps" {{
@@ -127,13 +138,7 @@ async fn remediate_invoked_from_the_cli_reports_progress_until_the_task_ends() {
             .all(|r| !r.starts_with("PUT ") || r.contains("/remediations/")),
         "{requests:#?}"
     );
-    let state = env.emulator.state().snapshot_json();
-    let tasks: Vec<&Value> = state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["id"].as_str().unwrap().contains("/remediations/"))
-        .collect();
+    let tasks = remediation_tasks(&env);
     assert_eq!(tasks.len(), 1);
     assert_eq!(
         tasks[0]["body"]["properties"]["policyAssignmentId"]
@@ -152,14 +157,7 @@ async fn remediate_invoked_from_the_cli_reports_progress_until_the_task_ends() {
     ])
     .await
     .assert_code(0);
-    let state = env.emulator.state().snapshot_json();
-    let tasks = state["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["id"].as_str().unwrap().contains("/remediations/"))
-        .count();
-    assert_eq!(tasks, 2);
+    assert_eq!(remediation_tasks(&env).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,14 +383,6 @@ async fn remediate_runs_from_an_action_trigger_after_create_and_after_update() {
             assignment("dependency-agent-windows", &trigger)
         )
     };
-    let tasks = |env: &TfEnv| {
-        env.emulator.state().snapshot_json()["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["id"].as_str().unwrap().contains("/remediations/"))
-            .count()
-    };
 
     env.config(&config("first"));
     let plan = env.tf(&["plan", "-no-color"]).await;
@@ -419,13 +409,13 @@ async fn remediate_runs_from_an_action_trigger_after_create_and_after_update() {
         .position(|r| r.starts_with("PUT ") && r.contains("/remediations/"))
         .unwrap_or_else(|| panic!("{requests:#?}"));
     assert!(created < task, "the task follows the create: {requests:#?}");
-    assert_eq!(tasks(&env), 1);
+    assert_eq!(remediation_tasks(&env).len(), 1);
 
     // No change: no action.
     env.tf(&["apply", "-auto-approve", "-no-color"])
         .await
         .assert_code(0);
-    assert_eq!(tasks(&env), 1);
+    assert_eq!(remediation_tasks(&env).len(), 1);
 
     // An update runs it again, as a new task.
     env.config(&config("second"));
@@ -435,5 +425,5 @@ async fn remediate_runs_from_an_action_trigger_after_create_and_after_update() {
         &update,
         "Apply complete! Resources: 0 added, 1 changed, 0 destroyed. Actions: 1 invoked.",
     );
-    assert_eq!(tasks(&env), 2);
+    assert_eq!(remediation_tasks(&env).len(), 2);
 }

@@ -188,6 +188,63 @@ impl TfEnv {
     pub async fn tf(&self, args: &[&str]) -> TfOutput {
         run(self.command_in(self.path(), args)).await
     }
+
+    /// Writes a state file holding one azurerm resource `{type_name}.this`, as azurerm would
+    /// have written it (the source of a `moved {}` test).
+    pub fn write_azurerm_state(
+        &self,
+        type_name: &str,
+        schema_version: i64,
+        attributes: serde_json::Value,
+    ) {
+        let state = serde_json::json!({
+            "version": 4, "terraform_version": "1.9.0", "serial": 1,
+            "lineage": "0b7c5b8e-6d0e-4f57-a0a1-5d6f3c1b2a90", "outputs": {},
+            "resources": [{
+                "mode": "managed", "type": type_name, "name": "this",
+                "provider": "provider[\"registry.terraform.io/hashicorp/azurerm\"]",
+                "instances": [{"schema_version": schema_version, "attributes": attributes,
+                               "sensitive_attributes": [], "private": "bnVsbA=="}]
+            }],
+            "check_results": null
+        });
+        std::fs::write(
+            self.path().join("terraform.tfstate"),
+            serde_json::to_vec_pretty(&state).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// A `moved {}` plan is a state change only (exit 2, `moved` in its output, nothing to
+    /// add/change/destroy), its apply writes nothing to ARM, and the plan after it is empty.
+    pub async fn assert_clean_move(&self, moved: &str) {
+        let plan = self.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+        plan.assert_code(2);
+        for text in [moved, "Plan: 0 to add, 0 to change, 0 to destroy."] {
+            assert!(
+                plan.all().contains(text),
+                "expected {text:?} in:\n{}",
+                plan.all()
+            );
+        }
+        self.emulator.clear_requests();
+        self.tf(&["apply", "-auto-approve", "-no-color"])
+            .await
+            .assert_code(0);
+        let writes: Vec<String> = self
+            .arm_requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            writes.is_empty(),
+            "a move writes nothing to ARM: {writes:?}"
+        );
+        self.tf(&["plan", "-detailed-exitcode", "-no-color"])
+            .await
+            .assert_code(0);
+    }
 }
 
 /// Runs a prepared command to completion.

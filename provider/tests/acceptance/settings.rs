@@ -55,47 +55,6 @@ fn assert_contains(out: &TfOutput, text: &str) {
     );
 }
 
-/// Writes a state file holding one azurerm resource, as azurerm would have written it.
-fn write_azurerm_state(env: &TfEnv, type_name: &str, schema_version: i64, attributes: Value) {
-    let state = json!({
-        "version": 4, "terraform_version": "1.9.0", "serial": 1,
-        "lineage": "0b7c5b8e-6d0e-4f57-a0a1-5d6f3c1b2a90", "outputs": {},
-        "resources": [{
-            "mode": "managed", "type": type_name, "name": "this",
-            "provider": "provider[\"registry.terraform.io/hashicorp/azurerm\"]",
-            "instances": [{"schema_version": schema_version, "attributes": attributes,
-                           "sensitive_attributes": [], "private": "bnVsbA=="}]
-        }],
-        "check_results": null
-    });
-    std::fs::write(
-        env.path().join("terraform.tfstate"),
-        serde_json::to_vec_pretty(&state).unwrap(),
-    )
-    .unwrap();
-}
-
-/// A `moved {}` plan is a state change only (exit 2, nothing to add/change/destroy), its
-/// apply writes nothing to ARM, and the plan after it is empty.
-async fn assert_clean_move(env: &TfEnv, to: &str) {
-    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
-    plan.assert_code(2);
-    assert_contains(&plan, &format!("has moved to {to}"));
-    assert_contains(&plan, "Plan: 0 to add, 0 to change, 0 to destroy.");
-    env.emulator.clear_requests();
-    env.tf(&["apply", "-auto-approve", "-no-color"])
-        .await
-        .assert_code(0);
-    assert!(
-        arm_writes(env).is_empty(),
-        "a move writes nothing to ARM: {:?}",
-        arm_writes(env)
-    );
-    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
-        .await
-        .assert_code(0);
-}
-
 /// State rm, import by ARM ID, then an empty plan.
 async fn assert_imports(env: &TfEnv, address: &str, id: &str) {
     env.tf(&["state", "rm", address]).await.assert_code(0);
@@ -201,8 +160,7 @@ async fn setting_moved_from_azurerm_security_center_setting() {
         setting_body("MCAS", "DataExportSettings", true),
     );
     // azurerm's schema version 1: id, setting_name, enabled (and timeouts).
-    write_azurerm_state(
-        &env,
+    env.write_azurerm_state(
         "azurerm_security_center_setting",
         1,
         json!({"id": setting_id("MCAS"), "setting_name": "MCAS", "enabled": true, "timeouts": null}),
@@ -211,7 +169,8 @@ async fn setting_moved_from_azurerm_security_center_setting() {
         "moved {\n  from = azurerm_security_center_setting.this\n  to   = defender_setting.this\n}\n\n\
          resource \"defender_setting\" \"this\" {\n  name    = \"MCAS\"\n  enabled = true\n}",
     );
-    assert_clean_move(&env, "defender_setting.this").await;
+    env.assert_clean_move("has moved to defender_setting.this")
+        .await;
     let show = env
         .tf(&["state", "show", "-no-color", "defender_setting.this"])
         .await;
@@ -377,8 +336,7 @@ async fn contact_moved_from_azurerm_security_center_contact() {
                    "phone": "+1-555-555-5555",
                    "notificationsSources": [{"sourceType": "Alert", "minimalSeverity": "High"}]}}),
     );
-    write_azurerm_state(
-        &env,
+    env.write_azurerm_state(
         "azurerm_security_center_contact",
         0,
         json!({
@@ -395,7 +353,8 @@ async fn contact_moved_from_azurerm_security_center_contact() {
         "moved {\n  from = azurerm_security_center_contact.this\n  to   = defender_security_contact.this\n}\n\n\
          resource \"defender_security_contact\" \"this\" {\n  emails                 = [\"secops@contoso.com\"]\n  phone                  = \"+1-555-555-5555\"\n  notify_roles           = [\"Owner\"]\n  alert_minimal_severity = \"High\"\n}",
     );
-    assert_clean_move(&env, "defender_security_contact.this").await;
+    env.assert_clean_move("has moved to defender_security_contact.this")
+        .await;
     let show = env
         .tf(&[
             "state",
@@ -485,8 +444,7 @@ async fn vulnerability_assessment_moved_from_azurerm() {
                "properties": {"selectedProvider": "MdeTvm"},
                "systemData": {"createdAt": "2023-05-12T13:47:50.328Z"}}),
     );
-    write_azurerm_state(
-        &env,
+    env.write_azurerm_state(
         "azurerm_security_center_server_vulnerability_assessments_setting",
         0,
         json!({
@@ -499,7 +457,8 @@ async fn vulnerability_assessment_moved_from_azurerm() {
         "moved {\n  from = azurerm_security_center_server_vulnerability_assessments_setting.this\n  to   = defender_server_vulnerability_assessment.this\n}\n\n\
          resource \"defender_server_vulnerability_assessment\" \"this\" {\n  selected_provider = \"MdeTvm\"\n}",
     );
-    assert_clean_move(&env, "defender_server_vulnerability_assessment.this").await;
+    env.assert_clean_move("has moved to defender_server_vulnerability_assessment.this")
+        .await;
 }
 
 // ---------------------------------------------------------------------------------------------

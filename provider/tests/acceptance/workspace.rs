@@ -72,52 +72,6 @@ fn assert_contains(haystack: &str, needle: &str) {
     );
 }
 
-/// Writes a state file holding one azurerm resource `{type_name}.this`, as azurerm would have
-/// written it.
-fn write_azurerm_state(env: &TfEnv, type_name: &str, schema_version: i64, attributes: Value) {
-    let state = json!({
-        "version": 4, "terraform_version": "1.9.0", "serial": 1,
-        "lineage": "3e0f6c1a-5b7d-4a29-8c4e-9d2f1b6a7c30", "outputs": {},
-        "resources": [{
-            "mode": "managed", "type": type_name, "name": "this",
-            "provider": "provider[\"registry.terraform.io/hashicorp/azurerm\"]",
-            "instances": [{"schema_version": schema_version, "attributes": attributes,
-                           "sensitive_attributes": [], "private": "bnVsbA=="}]
-        }],
-        "check_results": null
-    });
-    std::fs::write(
-        env.path().join("terraform.tfstate"),
-        serde_json::to_vec_pretty(&state).unwrap(),
-    )
-    .unwrap();
-}
-
-/// A `moved {}` plan from `{from}.this` is a state change only (exit 2, `has moved to`,
-/// nothing to add/change/destroy), its apply writes nothing to ARM, and the plan after it is
-/// empty.
-async fn assert_clean_move(env: &TfEnv, from: &str, to: &str) {
-    let plan = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
-    plan.assert_code(2);
-    assert_contains(&plan.stdout, &format!("{from}.this has moved to {to}"));
-    assert_contains(&plan.stdout, "Plan: 0 to add, 0 to change, 0 to destroy.");
-    env.emulator.clear_requests();
-    env.tf(&["apply", "-auto-approve", "-no-color"])
-        .await
-        .assert_code(0);
-    let writes: Vec<_> = arm_requests(env)
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .collect();
-    assert!(
-        writes.is_empty(),
-        "a move writes nothing to ARM: {writes:?}"
-    );
-    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
-        .await
-        .assert_code(0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // defender_workspace_setting
 
@@ -556,8 +510,7 @@ fn seed_azurerm_solution(env: &TfEnv, law: &str, workspace: &str, solution: &str
                         "product": format!("OMSGallery/{solution}"), "promotionCode": ""},
                "properties": {"workspaceResourceId": law, "provisioningState": "Succeeded"}}),
     );
-    write_azurerm_state(
-        env,
+    env.write_azurerm_state(
         "azurerm_log_analytics_solution",
         1,
         json!({
@@ -580,10 +533,8 @@ async fn solution_moved_from_azurerm_log_analytics_solution() {
         "moved {{\n  from = azurerm_log_analytics_solution.this\n  to   = defender_workspace_solution.this\n}}\n\n\
          resource \"defender_workspace_solution\" \"this\" {{\n  workspace_id = \"{law}\"\n  solution     = \"SecurityCenterFree\"\n}}"
     ));
-    assert_clean_move(
-        &env,
-        "azurerm_log_analytics_solution",
-        "defender_workspace_solution.this",
+    env.assert_clean_move(
+        "azurerm_log_analytics_solution.this has moved to defender_workspace_solution.this",
     )
     .await;
     let show = env
@@ -778,8 +729,7 @@ async fn sentinel_connector_moved_from_azurerm() {
     );
     // azurerm's schema version 0: id, name, log_analytics_workspace_id, subscription_id (and
     // timeouts).
-    write_azurerm_state(
-        &env,
+    env.write_azurerm_state(
         "azurerm_sentinel_data_connector_azure_security_center",
         0,
         json!({"id": id, "name": "asc-alerts", "log_analytics_workspace_id": law,
@@ -790,12 +740,8 @@ async fn sentinel_connector_moved_from_azurerm() {
         "moved {{\n  from = azurerm_sentinel_data_connector_azure_security_center.this\n  to   = defender_sentinel_connector.this\n}}\n\n\
          resource \"defender_sentinel_connector\" \"this\" {{\n  workspace_id = \"{law}\"\n  name         = \"asc-alerts\"\n}}"
     ));
-    assert_clean_move(
-        &env,
-        "azurerm_sentinel_data_connector_azure_security_center",
-        "defender_sentinel_connector.this",
-    )
-    .await;
+    env.assert_clean_move("azurerm_sentinel_data_connector_azure_security_center.this has moved to defender_sentinel_connector.this")
+        .await;
     let show = env
         .tf(&[
             "state",

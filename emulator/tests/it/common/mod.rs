@@ -73,6 +73,16 @@ pub async fn put(url: &str, token: &str, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+pub async fn patch(url: &str, token: &str, body: Value) -> reqwest::Response {
+    client()
+        .patch(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Status and JSON body.
 pub async fn json(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
