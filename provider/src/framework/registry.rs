@@ -28,6 +28,17 @@ pub struct MoveSource {
     pub state: serde_json::Value,
 }
 
+impl MoveSource {
+    /// A string attribute of the source state; an empty string (how azurerm stores unset
+    /// optional strings) is none.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.state
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
 /// The result of planning one resource change.
 #[derive(Debug, Default)]
 pub struct PlanOutcome {

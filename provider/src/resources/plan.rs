@@ -1128,7 +1128,7 @@ impl MoveState for DefenderPlan {
         }
         Some((|| {
             let s = &source.state;
-            let text = |k: &str| s.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+            let text = |k: &str| source.text(k);
             let raw_id = text("id").unwrap_or_default();
             let raw_id = if source.schema_version == 0 {
                 raw_id.replace("/default", "/VirtualMachines")

@@ -1680,12 +1680,7 @@ impl MoveState for PolicyAssignment {
         let (_, scope_attr) = AZURERM_TYPES.iter().find(|(t, _)| *t == source.type_name)?;
         Some((|| {
             let s = &source.state;
-            let text = |k: &str| {
-                s.get(k)
-                    .and_then(Value::as_str)
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
-            };
+            let text = |k: &str| source.text(k).map(str::to_owned);
             let id_text = text("id").unwrap_or_default();
             let id = PolicyAssignmentId::parse(&id_text).map_err(|e| {
                 Diagnostic::error(

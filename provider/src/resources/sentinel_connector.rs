@@ -376,13 +376,7 @@ impl MoveState for SentinelConnector {
             return None;
         }
         Some((|| {
-            let get = |k: &str| {
-                source
-                    .state
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .filter(|v| !v.is_empty())
-            };
+            let get = |k: &str| source.text(k);
             let raw_id = get("id").unwrap_or_default();
             let id = DataConnectorId::parse(raw_id).map_err(|e| {
                 Diagnostic::error(

@@ -417,12 +417,7 @@ impl MoveState for WorkspaceSolution {
         }
         Some((|| {
             let s = &source.state;
-            let text = |k: &str| {
-                s.get(k)
-                    .and_then(|v| v.as_str())
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
-            };
+            let text = |k: &str| source.text(k).map(str::to_owned);
             let refuse = |why: String| Diagnostic::error("Cannot move state", why);
             let raw_id = text("id").unwrap_or_default();
             let id = SolutionId::parse(&raw_id)
