@@ -22,6 +22,10 @@
 # EMULATOR / PROVIDER: prebuilt binaries (default: release builds of both).
 # BASELINE: a second provider binary (e.g. main's, before a change) timed in section 1 side by
 #   side with PROVIDER, in a third directory interleaved with the other two.
+# NAMED=1: section 1 also plans a fourth directory with the same provider told its endpoints
+#   (ARM_RESOURCE_MANAGER_ENDPOINT, ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST) instead of discovering
+#   them from ARM_METADATA_HOSTNAME: no metadata round trip, as on Azure's public cloud, whose
+#   endpoints the provider knows.
 # SECTIONS: which of 1 2 3 to run (default all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,8 +103,11 @@ set_latency() { curl -sf -X POST -H 'content-type: application/json' -d "{\"late
 clear_log() { curl -sf -X DELETE "$url/_emulator/requests" > /dev/null; }
 save_log() { curl -sf "$url/_emulator/requests" > "$1"; }
 now() { date +%s.%N; }
-tf() { # the baseline directory installs the baseline provider
+tf() { # the baseline directory installs the baseline provider; "named" names the endpoints
   if [[ $1 == */baseline ]]; then TF_CLI_CONFIG_FILE="$work/terraformrc-baseline" "$terraform" -chdir="$1" "${@:2}"
+  elif [[ $1 == */named ]]; then
+    ARM_METADATA_HOSTNAME= ARM_RESOURCE_MANAGER_ENDPOINT="$url" ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST="$url" \
+      "$terraform" -chdir="$1" "${@:2}"
   else "$terraform" -chdir="$1" "${@:2}"; fi
 }
 
@@ -139,8 +146,12 @@ resource "defender_setting" "s" {
 TF
   plans=(defender floor)
   if [[ -n "$BASELINE" ]]; then
-    plans=(defender baseline floor)
+    plans+=(baseline)
     mkdir -p "$d/baseline" && cp "$d/defender/main.tf" "$d/baseline/main.tf"
+  fi
+  if [[ -n "${NAMED:-}" ]]; then
+    plans+=(named)
+    mkdir -p "$d/named" && cp "$d/defender/main.tf" "$d/named/main.tf"
   fi
   cat > "$d/floor/main.tf" <<TF
 resource "terraform_data" "d" {
@@ -155,12 +166,13 @@ TF
   set_latency "$LATENCY_MS"
   time_plan() {
     local t0 t1
-    [[ $1 == defender ]] && clear_log
+    [[ $1 == defender || $1 == named ]] && clear_log
     t0=$(now)
     tf "$d/$1" plan -input=false -no-color -lock=false -detailed-exitcode -parallelism="$PARALLELISM" > "$d/$1/plan.log" ||
       { echo "plan in $1 failed or not empty (exit $?)" >&2; cat "$d/$1/plan.log" >&2; exit 1; }
     t1=$(now)
     [[ $1 == defender ]] && save_log "$d/requests-$2.json"
+    [[ $1 == named ]] && save_log "$d/requests-named-$2.json"
     echo "$t1 - $t0" | bc -l
   }
   : > "$d/times.tsv"
@@ -174,7 +186,7 @@ TF
     set_latency 0
     own=$(time_plan defender "0$r")
     set_latency "$LATENCY_MS"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$r" "${took[defender]}" "${took[floor]}" "${took[baseline]:-}" "$own" | tee -a "$d/times.tsv" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "${took[defender]}" "${took[floor]}" "${took[baseline]:-}" "$own" "${took[named]:-}" | tee -a "$d/times.tsv" >&2
     unset took
   done
   set_latency 0
@@ -185,6 +197,7 @@ rows = [l.split('\t') for l in open(f"{d}/times.tsv").read().split('\n') if l]
 plan = [float(r[1]) for r in rows]; floor = [float(r[2]) for r in rows]
 base = [float(r[3]) for r in rows if len(r) > 3 and r[3]]
 own = [float(r[4]) for r in rows]
+named = [float(r[5]) for r in rows if len(r) > 5 and r[5]]
 expected = [n * lat / 1000 / par + f for f in floor]
 ratio = [p / e for p, e in zip(plan, expected)]
 fmt = lambda v: f"{min(v):.3f} | {statistics.median(v):.3f} | {max(v):.3f}"
@@ -211,6 +224,20 @@ if base:
     print(f"| plan defender_setting, BASELINE provider (s) | {fmt(base)} |")
     print(f"| ratio BASELINE plan / expected (per run) | {fmt([b / e for b, e in zip(base, expected)])} |")
     print(f"| ratio plan / BASELINE plan (per run) | {fmt([p / b for p, b in zip(plan, base)])} |")
+if named:
+    print(f"| plan defender_setting, endpoints named (no metadata request) (s) | {fmt(named)} |")
+    print(f"| **ratio named plan / expected** (per run) | {fmt([p / e for p, e in zip(named, expected)])} |")
+    print(f"| ratio named plan / (N x {lat:.0f} ms / {par} + own floor) (per run) | {fmt([p / e for p, e in zip(named, own_expected)])} |")
+    print(f"| ratio named plan / plan (per run) | {fmt([a / b for a, b in zip(named, plan)])} |")
+    meta = []
+    for r in range(1, runs + 1):
+        log = json.load(open(f"{d}/requests-named-{r}.json"))
+        meta.append(sum(1 for e in log if e["path"].startswith("/metadata/")))
+        gets = collections.Counter(e["path"].lower() for e in log if e["method"] == "GET"
+                                   and "/providers/microsoft.security/settings/" in e["path"].lower())
+        if len(gets) != n or max(gets.values()) != 1:
+            sys.exit(f"named run {r}: {len(gets)} resources read, max {max(gets.values())} GETs")
+    print(f"| metadata requests per named plan | {fmt(meta)} |")
 print(f"| ARM requests per plan | {fmt(arm_total)} |")
 print(f"| GETs per managed resource (min over resources) | {fmt(gets_min)} |")
 print(f"| GETs per managed resource (max over resources) | {fmt(gets_max)} |")

@@ -36,6 +36,42 @@ pub fn install_default() {
     }
 }
 
+/// The TLS client configuration every HTTPS client of the process shares (ARM, Entra ID, cloud
+/// metadata, OIDC token requests): ring, TLS 1.2 and 1.3, the system's root certificates
+/// through rustls-platform-verifier and ALPN `h2`, `http/1.1` — what reqwest builds when given
+/// nothing, built once.
+///
+/// Loading the system's roots reads the CA bundle and stats every file of `/etc/ssl/certs`
+/// (rustls-native-certs): 10 % of a configured provider process's CPU in the plan profile of
+/// BENCHMARKS.md §3, and reqwest did it again for each client it built (token, ARM, metadata),
+/// each time on the path to the first request.
+pub fn tls_client_config() -> Result<rustls::ClientConfig, String> {
+    static CONFIG: LazyLock<Result<rustls::ClientConfig, String>> = LazyLock::new(|| {
+        let verifier = rustls_platform_verifier::Verifier::new(provider())
+            .map_err(|e| format!("loading the system's root certificates: {e}"))?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS versions: {e}"))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    });
+    CONFIG.clone()
+}
+
+/// A reqwest builder on the shared [`tls_client_config`], ring installed. Should the system's
+/// roots fail to load, the builder is reqwest's own, whose `build()` then reports why.
+pub fn https_client_builder() -> reqwest::ClientBuilder {
+    install_default();
+    let builder = reqwest::Client::builder();
+    match tls_client_config() {
+        Ok(config) => builder.tls_backend_preconfigured(config),
+        Err(_) => builder,
+    }
+}
+
 /// The plugin server's provider: ring plus verification of ECDSA P-521 / SHA-512 signatures,
 /// for Terraform's client certificate.
 pub fn plugin_provider() -> Arc<CryptoProvider> {
@@ -163,5 +199,54 @@ mod tests {
         install_default();
         install_default();
         assert!(CryptoProvider::get_default().is_some());
+    }
+
+    /// Every HTTPS client shares one configuration: ALPN h2 then http/1.1 (as reqwest's own),
+    /// and the system's roots are checked: a self-signed server certificate is refused.
+    #[tokio::test]
+    async fn https_clients_share_one_configuration_that_checks_the_system_roots() {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let config = tls_client_config().expect("system roots load");
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                // The handshake fails on the client's side; nothing to serve.
+                let _ = acceptor.accept(tcp).await;
+            }
+        });
+        for _ in 0..2 {
+            let client = https_client_builder().no_proxy().build().unwrap();
+            let err = client
+                .get(format!("https://localhost:{port}/"))
+                .send()
+                .await
+                .expect_err("a self-signed certificate is not trusted");
+            let chain = crate::arm::error::chain(&err);
+            assert!(
+                chain.contains("invalid peer certificate: UnknownIssuer"),
+                "{chain}"
+            );
+        }
     }
 }

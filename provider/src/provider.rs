@@ -18,6 +18,11 @@ use crate::framework::{AttrPath, Config, Diagnostic, Diagnostics, ProviderDef};
 ///
 /// Credentials follow the azurerm provider: every attribute can also come from its `ARM_*`
 /// environment variable, so existing CI keeps working.
+///
+/// The cloud: `environment` picks Azure's public, US Government or China cloud, whose endpoints
+/// the provider knows. A custom cloud (Azure Stack Hub, a local emulator) is either discovered
+/// from `metadata_host` (azurerm's way: one request before the first token) or named with
+/// `resource_manager_endpoint` and `active_directory_authority_host` (azapi's way: no request).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(rename = "provider")]
 pub struct ProviderModel {
@@ -78,12 +83,27 @@ pub struct ProviderModel {
     pub msi_api_version: Option<String>,
     /// Authenticate with the Azure CLI's signed-in account. Environment: `ARM_USE_CLI`.
     pub use_cli: Option<bool>,
-    /// The cloud: `public`, `usgovernment` or `china`. Environment: `ARM_ENVIRONMENT`.
+    /// The cloud: `public`, `usgovernment`, `china`, or `custom` with
+    /// `resource_manager_endpoint` and `active_directory_authority_host`.
+    /// Environment: `ARM_ENVIRONMENT`.
     pub environment: Option<String>,
     /// The host of a custom cloud's metadata endpoint (Azure Stack Hub, or the local
     /// emulator), whose `/metadata/endpoints` names the Resource Manager and login endpoints.
     /// Plain `http://` is accepted for loopback hosts only. Environment: `ARM_METADATA_HOSTNAME`.
     pub metadata_host: Option<String>,
+    /// The Resource Manager endpoint of a cloud named directly, instead of discovering it
+    /// from `metadata_host` (one round trip less before the first request; azapi's setting).
+    /// Requires `active_directory_authority_host`; conflicts with `metadata_host`. Plain
+    /// `http://` is accepted for loopback hosts only. Environment: `ARM_RESOURCE_MANAGER_ENDPOINT`.
+    pub resource_manager_endpoint: Option<String>,
+    /// The Entra ID authority host (login endpoint) of a cloud named directly, e.g.
+    /// `https://login.microsoftonline.com/`. Requires `resource_manager_endpoint`.
+    /// Environment: `ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST`.
+    pub active_directory_authority_host: Option<String>,
+    /// The audience tokens for Resource Manager are requested for, when the cloud is named
+    /// directly (default: `resource_manager_endpoint` without its trailing `/`).
+    /// Environment: `ARM_RESOURCE_MANAGER_AUDIENCE`.
+    pub resource_manager_audience: Option<String>,
 }
 
 impl ProviderModel {
@@ -112,6 +132,9 @@ impl ProviderModel {
             use_cli: self.use_cli,
             environment: self.environment.clone(),
             metadata_host: self.metadata_host.clone(),
+            resource_manager_endpoint: self.resource_manager_endpoint.clone(),
+            active_directory_authority_host: self.active_directory_authority_host.clone(),
+            resource_manager_audience: self.resource_manager_audience.clone(),
         }
     }
 }

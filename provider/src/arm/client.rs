@@ -260,10 +260,15 @@ impl ArmClient {
         claims.get("oid")?.as_str().map(str::to_owned)
     }
 
-    /// Fetches the tokens the first request will need (ARM scope, auxiliary tenants) into the
-    /// credential's cache. Failures are only logged: the request that needs the token asks
+    /// Builds the HTTP client and fetches the tokens the first request will need (ARM scope,
+    /// auxiliary tenants) into the credential's cache. Failures are only logged: the request that needs the token asks
     /// again and reports them.
     pub async fn warm_up(&self) {
+        // The HTTP client too (its TLS configuration is the process's shared one, loaded once),
+        // so that the first request only waits for the token.
+        if let Err(e) = self.http() {
+            tracing::debug!(error = %e, "building the HTTP client failed; the first ARM request reports it");
+        }
         let scope = &self.inner.scope;
         let fetched = async {
             self.inner.credential.get_token(scope).await?;
@@ -393,8 +398,7 @@ impl ArmClient {
         if let Some(c) = self.inner.http.get() {
             return Ok(c);
         }
-        crate::crypto::install_default();
-        let mut b = reqwest::Client::builder()
+        let mut b = crate::crypto::https_client_builder()
             .connect_timeout(self.inner.connect_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))

@@ -50,7 +50,7 @@ pub struct Cloud {
 pub enum CloudError {
     /// `environment` is not one of the known clouds.
     #[error(
-        "environment: unknown cloud {0:?}; possible values are \"public\", \"usgovernment\" and \"china\" (or use metadata_host for a custom cloud)"
+        "environment: unknown cloud {0:?}; possible values are \"public\", \"usgovernment\", \"china\" and \"custom\" (with resource_manager_endpoint and active_directory_authority_host; or use metadata_host for a custom cloud)"
     )]
     UnknownEnvironment(String),
     /// A URL or host is malformed, or breaks the http rule.
@@ -69,6 +69,17 @@ pub enum CloudError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl CloudError {
+    /// The provider attribute the error is about.
+    pub fn attribute(&self) -> &'static str {
+        match self {
+            CloudError::UnknownEnvironment(_) => "environment",
+            CloudError::InvalidEndpoint { attribute, .. } => attribute,
+            CloudError::Discovery { .. } => "metadata_host",
+        }
+    }
 }
 
 impl Cloud {
@@ -125,19 +136,22 @@ impl Cloud {
         }
     }
 
-    /// A cloud from explicit endpoints (tests, or callers that already know them). Both must
-    /// satisfy the http rule; `token_audience` defaults to the resource manager.
+    /// A cloud from explicit endpoints (`resource_manager_endpoint`,
+    /// `active_directory_authority_host` and `resource_manager_audience`, azapi's names, or
+    /// tests): no discovery, no network. Both endpoints must satisfy the http rule; errors name
+    /// the provider attribute. `token_audience` defaults to the resource manager's origin.
     pub fn custom(
         name: &str,
         resource_manager: &str,
         login: &str,
         token_audience: Option<&str>,
     ) -> Result<Cloud, CloudError> {
-        let resource_manager = endpoint("resource_manager", resource_manager)?;
-        let login = endpoint("login", login)?;
-        let token_audience = token_audience
-            .map(|a| a.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| resource_manager.as_str().trim_end_matches('/').to_owned());
+        let resource_manager = endpoint("resource_manager_endpoint", resource_manager)?;
+        let login = endpoint("active_directory_authority_host", login)?;
+        let token_audience = match token_audience.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => audience(a)?,
+            None => resource_manager.as_str().trim_end_matches('/').to_owned(),
+        };
         Ok(Cloud {
             name: name.to_owned(),
             resource_manager,
@@ -203,8 +217,7 @@ impl Cloud {
     /// `GET {scheme}://{host}/metadata/endpoints?api-version=2022-09-01`.
     pub async fn discover(metadata_host: &str) -> Result<Cloud, CloudError> {
         let url = Self::metadata_url(metadata_host)?;
-        crate::crypto::install_default();
-        let mut builder = reqwest::Client::builder()
+        let mut builder = crate::crypto::https_client_builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
@@ -428,6 +441,24 @@ fn endpoint(attribute: &'static str, raw: &str) -> Result<Url, CloudError> {
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// `resource_manager_audience`: an absolute URI (`https://management.core.windows.net/`) or an
+/// application ID URI; kept without its trailing `/`, since the scope appends `/.default`.
+fn audience(raw: &str) -> Result<String, CloudError> {
+    let url = Url::parse(raw).map_err(|e| {
+        invalid(
+            "resource_manager_audience",
+            format!("{raw:?} is not a URI (e.g. \"https://management.core.windows.net/\"): {e}"),
+        )
+    })?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "resource_manager_audience",
+            format!("{raw:?} must not have a query or a fragment"),
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
 }
 
 fn endpoint_named(attribute: &'static str, field: &str, raw: &str) -> Result<Url, CloudError> {

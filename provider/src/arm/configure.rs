@@ -28,9 +28,7 @@ impl ConfigureError {
     pub fn attribute(&self) -> Option<&'static str> {
         match self {
             ConfigureError::Config(p) => p.first().map(|p| p.attribute),
-            ConfigureError::Cloud(CloudError::InvalidEndpoint { attribute, .. }) => Some(attribute),
-            ConfigureError::Cloud(CloudError::UnknownEnvironment(_)) => Some("environment"),
-            ConfigureError::Cloud(CloudError::Discovery { .. }) => Some("metadata_host"),
+            ConfigureError::Cloud(e) => Some(e.attribute()),
             ConfigureError::Client(_) => None,
         }
     }

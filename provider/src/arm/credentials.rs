@@ -100,6 +100,14 @@ pub struct AuthConfig {
     pub environment: Option<String>,
     /// Metadata host of a custom cloud (Azure Stack Hub, the emulator); `ARM_METADATA_HOSTNAME`.
     pub metadata_host: Option<String>,
+    /// ARM endpoint of a cloud named directly, without discovery (azapi's name);
+    /// `ARM_RESOURCE_MANAGER_ENDPOINT`.
+    pub resource_manager_endpoint: Option<String>,
+    /// Entra ID authority host of a cloud named directly; `ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST`.
+    pub active_directory_authority_host: Option<String>,
+    /// ARM's token audience for a cloud named directly (default: the endpoint's origin);
+    /// `ARM_RESOURCE_MANAGER_AUDIENCE`.
+    pub resource_manager_audience: Option<String>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -136,6 +144,12 @@ impl fmt::Debug for AuthConfig {
             .field("use_cli", &self.use_cli)
             .field("environment", &self.environment)
             .field("metadata_host", &self.metadata_host)
+            .field("resource_manager_endpoint", &self.resource_manager_endpoint)
+            .field(
+                "active_directory_authority_host",
+                &self.active_directory_authority_host,
+            )
+            .field("resource_manager_audience", &self.resource_manager_audience)
             .finish()
     }
 }
@@ -325,8 +339,34 @@ impl AuthConfig {
         fill(&mut self.msi_api_version, || get(&["ARM_MSI_API_VERSION"]));
         fill(&mut self.use_cli, || get_bool("ARM_USE_CLI"));
         fill(&mut self.environment, || get(&["ARM_ENVIRONMENT"]));
-        fill(&mut self.metadata_host, || get(&["ARM_METADATA_HOSTNAME"]));
+        // The cloud's endpoints are taken as a unit from one source: a provider block that sets
+        // metadata_host is not overridden by ARM_RESOURCE_MANAGER_ENDPOINT in the environment,
+        // nor a block naming the endpoints by ARM_METADATA_HOSTNAME. When both come from the
+        // environment (a CI job running azurerm and azapi exports both), the named endpoints
+        // win: they need no network. Both in the provider block stay a conflict (`check`).
+        if !set(&self.metadata_host) {
+            fill(&mut self.resource_manager_endpoint, || {
+                get(&["ARM_RESOURCE_MANAGER_ENDPOINT"])
+            });
+            fill(&mut self.active_directory_authority_host, || {
+                get(&["ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST"])
+            });
+            fill(&mut self.resource_manager_audience, || {
+                get(&["ARM_RESOURCE_MANAGER_AUDIENCE"])
+            });
+        }
+        if !self.names_endpoints() {
+            fill(&mut self.metadata_host, || get(&["ARM_METADATA_HOSTNAME"]));
+        }
         self
+    }
+
+    /// Whether any of `resource_manager_endpoint`, `active_directory_authority_host` or
+    /// `resource_manager_audience` is set.
+    fn names_endpoints(&self) -> bool {
+        set(&self.resource_manager_endpoint)
+            || set(&self.active_directory_authority_host)
+            || set(&self.resource_manager_audience)
     }
 
     fn oidc_enabled(&self) -> bool {
@@ -582,15 +622,28 @@ impl AuthConfig {
             .as_deref()
             .map(str::trim)
             .filter(|e| !e.is_empty());
+        let custom = env.is_some_and(|e| e.eq_ignore_ascii_case("custom"));
         if let Some(e) = env
+            && !custom
             && let Err(err) = Cloud::from_name(e)
         {
             out.push(problem("environment", strip_attr(&err.to_string())));
+        }
+        let metadata = set(&self.metadata_host);
+        if self.names_endpoints() {
+            self.check_endpoints(env, metadata, complete, &mut out);
+        } else if custom && complete && !metadata {
+            out.push(problem(
+                "environment",
+                "= \"custom\" needs the cloud's endpoints: set resource_manager_endpoint and active_directory_authority_host (or ARM_RESOURCE_MANAGER_ENDPOINT and ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST), or metadata_host",
+            ));
         }
         if let Some(host) = self
             .metadata_host
             .as_deref()
             .filter(|h| !h.trim().is_empty())
+            // Beside named endpoints it is a conflict, reported above.
+            .filter(|_| !self.names_endpoints())
         {
             if let Some(e) = env
                 && !e.eq_ignore_ascii_case("public")
@@ -607,9 +660,88 @@ impl AuthConfig {
         out
     }
 
-    /// Resolves the cloud: discovery from `metadata_host` when set (network), else the
-    /// `environment` (default `public`).
+    /// The named endpoints: both endpoints together, a well-formed audience, and no other
+    /// source of the cloud in the same place.
+    fn check_endpoints(
+        &self,
+        env: Option<&str>,
+        metadata: bool,
+        complete: bool,
+        out: &mut Vec<ConfigProblem>,
+    ) {
+        if let Some(e) = env
+            && !e.eq_ignore_ascii_case("public")
+            && !e.eq_ignore_ascii_case("custom")
+        {
+            out.push(problem(
+                "resource_manager_endpoint",
+                format!("conflicts with environment = {e:?}: the endpoints define the cloud, remove environment or set it to \"custom\""),
+            ));
+        }
+        // Only the provider block can set both: from the environment the named endpoints
+        // win and the metadata host is not read (see `with_defaults_from`).
+        if metadata {
+            out.push(problem(
+                "metadata_host",
+                "conflicts with resource_manager_endpoint / active_directory_authority_host: either name the endpoints or let the metadata host name them",
+            ));
+        }
+        let rm = self
+            .resource_manager_endpoint
+            .as_deref()
+            .filter(|v| !v.trim().is_empty());
+        let login = self
+            .active_directory_authority_host
+            .as_deref()
+            .filter(|v| !v.trim().is_empty());
+        match (rm, login) {
+            (Some(rm), Some(login)) => {
+                let audience = self.resource_manager_audience.as_deref();
+                if let Err(err) = Cloud::custom("custom", rm, login, audience) {
+                    out.push(problem(err.attribute(), strip_attr(&err.to_string())));
+                }
+            }
+            (None, _) if complete => out.push(problem(
+                "resource_manager_endpoint",
+                "is required when active_directory_authority_host or resource_manager_audience is set (or ARM_RESOURCE_MANAGER_ENDPOINT): name both endpoints of the cloud",
+            )),
+            (_, None) if complete => out.push(problem(
+                "active_directory_authority_host",
+                "is required when resource_manager_endpoint is set (or ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST): name both endpoints of the cloud",
+            )),
+            (rm, login) => {
+                // The other may still come from the environment: check what is here.
+                let probe = "https://probe.invalid/";
+                if let Err(err) = Cloud::custom(
+                    "custom",
+                    rm.unwrap_or(probe),
+                    login.unwrap_or(probe),
+                    self.resource_manager_audience.as_deref(),
+                ) {
+                    out.push(problem(err.attribute(), strip_attr(&err.to_string())));
+                }
+            }
+        }
+    }
+
+    /// Resolves the cloud: the named endpoints when set (no network), else discovery from
+    /// `metadata_host` when set (network), else the `environment` (default `public`).
     pub async fn cloud(&self) -> Result<Cloud, super::cloud::CloudError> {
+        if let (Some(rm), Some(login)) = (
+            self.resource_manager_endpoint
+                .as_deref()
+                .filter(|v| !v.trim().is_empty()),
+            self.active_directory_authority_host
+                .as_deref()
+                .filter(|v| !v.trim().is_empty()),
+        ) {
+            return Cloud::custom(
+                "custom",
+                rm,
+                login,
+                self.resource_manager_audience.as_deref(),
+            );
+        }
         match self
             .metadata_host
             .as_deref()
@@ -792,8 +924,7 @@ const ENTRA_TIMEOUT: Duration = Duration::from_secs(30);
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn build_http(no_proxy: bool) -> Result<reqwest::Client, reqwest::Error> {
-    crate::crypto::install_default();
-    let mut b = reqwest::Client::builder()
+    let mut b = crate::crypto::https_client_builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(ENTRA_TIMEOUT)
         .tcp_nodelay(true)
@@ -1834,6 +1965,158 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(attrs(&env_typo), vec!["environment"]);
+    }
+
+    #[tokio::test]
+    async fn named_endpoints_are_the_cloud_without_discovery() {
+        let ok = AuthConfig {
+            subscription_id: Some(SUB.into()),
+            tenant_id: Some(TENANT.into()),
+            client_id: Some(CLIENT.into()),
+            client_secret: Some("s".into()),
+            ..Default::default()
+        };
+        // From the environment (azapi's variables), with a metadata host beside them that
+        // would not answer: the named endpoints win and nothing is fetched.
+        let named = ok.clone().with_defaults_from(env(&[
+            (
+                "ARM_RESOURCE_MANAGER_ENDPOINT",
+                "https://management.contoso.example",
+            ),
+            (
+                "ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST",
+                "https://login.contoso.example/",
+            ),
+            (
+                "ARM_RESOURCE_MANAGER_AUDIENCE",
+                "https://management.core.windows.net/",
+            ),
+            ("ARM_METADATA_HOSTNAME", "127.0.0.1:1"),
+            ("ARM_ENVIRONMENT", "custom"),
+        ]));
+        assert!(named.validate().is_empty(), "{:?}", named.validate());
+        assert_eq!(named.metadata_host, None, "not read beside named endpoints");
+        let cloud = named.cloud().await.expect("no network needed");
+        assert_eq!(cloud.name, "custom");
+        assert_eq!(
+            cloud.resource_manager.as_str(),
+            "https://management.contoso.example/"
+        );
+        assert_eq!(cloud.login.as_str(), "https://login.contoso.example/");
+        assert_eq!(
+            cloud.scope(),
+            "https://management.core.windows.net/.default"
+        );
+        // The audience defaults to the endpoint.
+        let no_audience = AuthConfig {
+            resource_manager_audience: None,
+            ..named.clone()
+        };
+        assert_eq!(
+            no_audience.cloud().await.unwrap().scope(),
+            "https://management.contoso.example/.default"
+        );
+
+        // The block's metadata_host is not overridden by the environment's endpoints, nor the
+        // block's endpoints by the environment's metadata host.
+        let block_metadata = AuthConfig {
+            metadata_host: Some("127.0.0.1:9".into()),
+            ..ok.clone()
+        }
+        .with_defaults_from(env(&[(
+            "ARM_RESOURCE_MANAGER_ENDPOINT",
+            "https://rm.example",
+        )]));
+        assert_eq!(block_metadata.resource_manager_endpoint, None);
+        let block_named = AuthConfig {
+            resource_manager_endpoint: Some("https://rm.example".into()),
+            ..ok.clone()
+        }
+        .with_defaults_from(env(&[
+            ("ARM_METADATA_HOSTNAME", "127.0.0.1:9"),
+            (
+                "ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST",
+                "https://login.example",
+            ),
+        ]));
+        assert_eq!(block_named.metadata_host, None);
+        assert_eq!(
+            block_named.active_directory_authority_host.as_deref(),
+            Some("https://login.example")
+        );
+
+        let attrs = |c: &AuthConfig, complete: bool| -> Vec<(&'static str, String)> {
+            let p = if complete {
+                c.validate()
+            } else {
+                c.validate_conflicts()
+            };
+            p.into_iter().map(|p| (p.attribute, p.message)).collect()
+        };
+        // One endpoint alone: the other is required once the environment is merged; the
+        // block alone is fine (the other may come from ARM_*).
+        let half = AuthConfig {
+            resource_manager_endpoint: Some("https://rm.example".into()),
+            ..ok.clone()
+        };
+        assert!(attrs(&half, false).is_empty());
+        assert_eq!(attrs(&half, true)[0].0, "active_directory_authority_host");
+        let other_half = AuthConfig {
+            active_directory_authority_host: Some("https://login.example".into()),
+            ..ok.clone()
+        };
+        assert_eq!(attrs(&other_half, true)[0].0, "resource_manager_endpoint");
+        // The http rule, on the attribute that breaks it.
+        let clear = AuthConfig {
+            resource_manager_endpoint: Some("http://10.0.0.1/".into()),
+            active_directory_authority_host: Some("https://login.example".into()),
+            ..ok.clone()
+        };
+        let p = attrs(&clear, false);
+        assert_eq!(p[0].0, "resource_manager_endpoint");
+        assert!(p[0].1.contains("plain http"), "{p:?}");
+        let clear_login = AuthConfig {
+            active_directory_authority_host: Some("http://login.example".into()),
+            ..ok.clone()
+        };
+        assert_eq!(
+            attrs(&clear_login, false)[0].0,
+            "active_directory_authority_host"
+        );
+        let bad_audience = AuthConfig {
+            resource_manager_endpoint: Some("https://rm.example".into()),
+            active_directory_authority_host: Some("https://login.example".into()),
+            resource_manager_audience: Some("not a uri".into()),
+            ..ok.clone()
+        };
+        assert_eq!(attrs(&bad_audience, true)[0].0, "resource_manager_audience");
+        // Conflicts: metadata_host in the same block; another well-known environment.
+        let both = AuthConfig {
+            metadata_host: Some("127.0.0.1:9".into()),
+            ..bad_audience.clone()
+        };
+        assert!(
+            attrs(&both, false)
+                .iter()
+                .any(|(a, _)| *a == "metadata_host"),
+            "{:?}",
+            attrs(&both, false)
+        );
+        let gov = AuthConfig {
+            resource_manager_audience: None,
+            environment: Some("usgovernment".into()),
+            ..bad_audience.clone()
+        };
+        assert_eq!(attrs(&gov, true)[0].0, "resource_manager_endpoint");
+        // environment = "custom" without endpoints.
+        let custom = AuthConfig {
+            environment: Some("custom".into()),
+            ..ok.clone()
+        };
+        assert!(attrs(&custom, false).is_empty());
+        let p = attrs(&custom, true);
+        assert_eq!(p[0].0, "environment");
+        assert!(p[0].1.contains("resource_manager_endpoint"), "{p:?}");
     }
 
     #[test]

@@ -120,7 +120,7 @@ fn cases() -> Vec<Case> {
         case("provider unknown environment", resource_ok)
             .provider("  environment = \"mars\"")
             .env("ARM_METADATA_HOSTNAME", None)
-            .expect("Invalid provider configuration", "environment: unknown cloud \"mars\"; possible values are \"public\", \"usgovernment\" and \"china\" (or use metadata_host for a custom cloud)", "environment = \"mars\""),
+            .expect("Invalid provider configuration", "environment: unknown cloud \"mars\"; possible values are \"public\", \"usgovernment\", \"china\" and \"custom\" (with resource_manager_endpoint and active_directory_authority_host; or use metadata_host for a custom cloud)", "environment = \"mars\""),
         case("provider too many auxiliary tenants", resource_ok)
             .provider(format!("  auxiliary_tenant_ids = [\"{0}\", \"{0}\", \"{0}\", \"{0}\"]", "72f988bf-86f1-41af-91ab-2d7cd011db47"))
             .expect("Invalid provider configuration", "auxiliary_tenant_ids: at most 3 auxiliary tenants are supported, got 4", format!("auxiliary_tenant_ids = [\"{0}\", \"{0}\", \"{0}\", \"{0}\"]", "72f988bf-86f1-41af-91ab-2d7cd011db47")),

@@ -8,6 +8,7 @@ mod actions;
 mod auto_provisioning;
 mod bad_input;
 mod catalog;
+mod clouds;
 mod coverage;
 mod debug_mode;
 mod doc_examples;
