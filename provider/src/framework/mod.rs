@@ -58,6 +58,7 @@ pub struct Ctx {
     data: Option<Arc<ProviderData>>,
     pub cancel: CancellationToken,
     adopted: bool,
+    written_at: Option<u64>,
 }
 
 impl Ctx {
@@ -66,7 +67,20 @@ impl Ctx {
             data,
             cancel,
             adopted: false,
+            written_at: None,
         }
+    }
+
+    /// The same context for a resource an apply last wrote at `written_at` (Unix seconds;
+    /// the framework's private-state mark, `protocol::server`).
+    pub fn with_written_at(mut self, written_at: Option<u64>) -> Self {
+        self.written_at = written_at;
+        self
+    }
+
+    /// When an apply last wrote the resource (Unix seconds), if the state says.
+    pub fn written_at(&self) -> Option<u64> {
+        self.written_at
     }
 
     /// The same context for a resource that came into state by import or `moved {}` and has
@@ -108,6 +122,7 @@ impl Ctx {
                 data: self.data.clone(),
                 cancel: token.clone(),
                 adopted: self.adopted,
+                written_at: self.written_at,
             },
             token,
         )

@@ -12,7 +12,8 @@ use super::convert::{ConvertError, from_value, json_to_value, to_value, value_to
 use super::timeouts::{self, Limited, Operation};
 use super::{
     AttrPath, Config, Ctx, DataSource, Diagnostic, Diagnostics, Failed, Function, FunctionError,
-    Identity, Import, MoveState, Plan, ProviderDef, Resource, Schema, Signature, UpgradeState,
+    Identity, Import, MoveState, OpResult, Plan, ProviderDef, Resource, Schema, Signature,
+    UpgradeState,
 };
 use crate::protocol::value::{Type, Value};
 use crate::provider::ProviderData;
@@ -175,6 +176,24 @@ fn import_thunk<'a, R: Import>(
     Box::pin(r.import(ctx, id))
 }
 
+/// How long after an apply wrote a resource a refresh takes a 404 for ARM's lag.
+pub const WRITE_LAG_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long such a refresh keeps reading before it takes the 404 as a deletion (5 s against
+/// a loopback emulator, whose configured lags are shorter).
+pub const WRITE_LAG_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const WRITE_LAG_WAIT_LOOPBACK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the resource was written by an apply less than [`WRITE_LAG_WINDOW`] ago.
+fn written_lately(ctx: &Ctx) -> bool {
+    let Some(at) = ctx.written_at() else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    now.saturating_sub(at) < WRITE_LAG_WINDOW.as_secs()
+}
+
 impl<R: Resource> ResourceEntry<R> {
     /// Wraps a resource. Panics on a schema that cannot be derived: a programming error that
     /// the registry's tests catch.
@@ -288,6 +307,66 @@ impl<R: Resource> ResourceEntry<R> {
         if let Ok(model) = self.decode(config) {
             self.resource
                 .validate(&Config { model, raw: config }, diags);
+        }
+    }
+
+    /// A read that found nothing within [`WRITE_LAG_WINDOW`] of the resource's last apply:
+    /// ARM answers 404 for a while after a PUT (DESIGN.md §4), and dropping the resource from
+    /// state then would make the next apply create it again. Reads again, every second for up
+    /// to [`WRITE_LAG_WAIT`] (every 0.1 s for 5 s against a loopback emulator); what is still
+    /// missing after that is gone.
+    async fn read_again_after_write(
+        &self,
+        ctx: &Ctx,
+        token: &CancellationToken,
+        current: &Value,
+    ) -> OpResult<Option<R::Model>, R::Model> {
+        let loopback = match ctx.provider_opt() {
+            Some(p) => p.arm().await.is_ok_and(|a| a.cloud().is_loopback()),
+            None => false,
+        };
+        let (interval, wait) = if loopback {
+            (
+                std::time::Duration::from_millis(100),
+                WRITE_LAG_WAIT_LOOPBACK,
+            )
+        } else {
+            (std::time::Duration::from_secs(1), WRITE_LAG_WAIT)
+        };
+        let started = std::time::Instant::now();
+        let mut attempt = 1u32;
+        loop {
+            if started.elapsed() >= wait {
+                tracing::info!(
+                    resource = R::TYPE_NAME,
+                    attempts = attempt,
+                    "still not found {wait:?} after the first 404: removed from state"
+                );
+                return Ok(None);
+            }
+            tracing::debug!(
+                resource = R::TYPE_NAME,
+                attempt,
+                "not found right after the last apply wrote it: ARM may not have caught up, reading again"
+            );
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = token.cancelled() => return Ok(None),
+            }
+            attempt += 1;
+            let state = match self.decode(current) {
+                Ok(m) => m,
+                Err(e) => return Err(Failed::from(convert_diag("state", e))),
+            };
+            if let Some(m) = self.resource.read(ctx, state).await? {
+                tracing::info!(
+                    resource = R::TYPE_NAME,
+                    attempts = attempt,
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "found after ARM's read-after-write lag"
+                );
+                return Ok(Some(m));
+            }
         }
     }
 
@@ -523,15 +602,22 @@ impl<R: Resource> ErasedResource for ResourceEntry<R> {
             };
             let limit = timeouts::limit(&current, Operation::Read, &R::DEFAULT_TIMEOUTS);
             let (op_ctx, token) = ctx.for_operation();
-            let (result, timed_out) =
-                match timeouts::run(limit, &token, self.resource.read(&op_ctx, state)).await {
-                    Limited::Done(r) => (r, false),
-                    Limited::TimedOut(r) => (r, true),
-                    Limited::Abandoned => {
-                        let d = timeouts::timed_out(R::TYPE_NAME, Operation::Read, limit, true);
-                        return (current, d.into());
+            let read = async {
+                match self.resource.read(&op_ctx, state).await {
+                    Ok(None) if written_lately(&op_ctx) => {
+                        self.read_again_after_write(&op_ctx, &token, &current).await
                     }
-                };
+                    other => other,
+                }
+            };
+            let (result, timed_out) = match timeouts::run(limit, &token, read).await {
+                Limited::Done(r) => (r, false),
+                Limited::TimedOut(r) => (r, true),
+                Limited::Abandoned => {
+                    let d = timeouts::timed_out(R::TYPE_NAME, Operation::Read, limit, true);
+                    return (current, d.into());
+                }
+            };
             match result {
                 Ok(Some(m)) => match self.encode(&m) {
                     Ok(mut v) => {

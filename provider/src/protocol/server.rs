@@ -43,12 +43,54 @@ impl ProviderService {
     }
 }
 
-/// The private state of a resource that import or `moved {}` brought in: read and plan pass it
-/// on, a successful apply drops it ([`Ctx::adopted`]).
-const ADOPTED_PRIVATE: &[u8] = br#"{"defender_adopted":true}"#;
+/// The framework's private state of a resource, a JSON object Terraform keeps beside the state:
+/// read and plan pass it on, apply rewrites it.
+///
+/// - `defender_adopted`: import or `moved {}` brought the resource in; a successful apply drops
+///   it ([`Ctx::adopted`]).
+/// - `defender_written_at`: when an apply last wrote the resource (Unix seconds), so that a
+///   refresh right after it can tell ARM's 404-after-create lag from a deletion
+///   ([`Ctx::written_at`]).
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Private {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    defender_adopted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    defender_written_at: Option<u64>,
+}
 
-fn is_adopted(private: &[u8]) -> bool {
-    private == ADOPTED_PRIVATE
+impl Private {
+    /// Unreadable or foreign bytes count as empty (the mark is an optimisation, never a
+    /// reason to fail).
+    fn parse(bytes: &[u8]) -> Private {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    fn adopted() -> Vec<u8> {
+        Private {
+            defender_adopted: true,
+            ..Private::default()
+        }
+        .to_bytes()
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        if *self == Private::default() {
+            return Vec::new();
+        }
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    fn ctx(&self, ctx: Ctx) -> Ctx {
+        ctx.with_adopted(self.defender_adopted)
+            .with_written_at(self.defender_written_at)
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
@@ -390,7 +432,8 @@ impl Provider for ProviderService {
                 return Ok(Response::new(resp));
             }
         };
-        let (state, diags) = r.read(&self.ctx(), current).await;
+        let ctx = Private::parse(&req.private).ctx(self.ctx());
+        let (state, diags) = r.read(&ctx, current).await;
         resp.diagnostics = diags.to_proto();
         resp.new_identity = identity_data(r.as_ref(), &state).or(req.current_identity);
         if state.is_null() {
@@ -432,7 +475,7 @@ impl Provider for ProviderService {
                 return Ok(Response::new(resp));
             }
         };
-        let ctx = self.ctx().with_adopted(is_adopted(&req.prior_private));
+        let ctx = Private::parse(&req.prior_private).ctx(self.ctx());
         let outcome = r.plan(&ctx, prior, proposed, config).await;
         resp.diagnostics = outcome.diags.to_proto();
         resp.requires_replace = outcome
@@ -484,13 +527,18 @@ impl Provider for ProviderService {
                 return Ok(Response::new(resp));
             }
         };
-        let adopted = is_adopted(&req.planned_private);
-        let (state, diags) = r
-            .apply(&self.ctx().with_adopted(adopted), prior, planned)
-            .await;
-        if adopted && !diags.has_errors() {
-            resp.private = Vec::new();
+        let mut private = Private::parse(&req.planned_private);
+        let (state, diags) = r.apply(&private.ctx(self.ctx()), prior, planned).await;
+        if !diags.has_errors() {
+            private.defender_adopted = false;
         }
+        // Also after a partial failure: what was created is in the state returned.
+        private.defender_written_at = (!state.is_null()).then(unix_now);
+        resp.private = if state.is_null() {
+            Vec::new()
+        } else {
+            private.to_bytes()
+        };
         resp.diagnostics = diags.to_proto();
         resp.new_identity = identity_data(r.as_ref(), &state);
         match encode(&state, ty) {
@@ -531,7 +579,7 @@ impl Provider for ProviderService {
                         .push(pb::import_resource_state::ImportedResource {
                             type_name: req.type_name.clone(),
                             state: Some(dv),
-                            private: ADOPTED_PRIVATE.to_vec(),
+                            private: Private::adopted(),
                             identity: identity_data(r.as_ref(), &state),
                         })
                 }
@@ -582,7 +630,7 @@ impl Provider for ProviderService {
                 resp.diagnostics = diags.to_proto();
                 if !diags.has_errors() {
                     resp.target_identity = identity_data(r.as_ref(), &value);
-                    resp.target_private = ADOPTED_PRIVATE.to_vec();
+                    resp.target_private = Private::adopted();
                     match encode(&value, r.value_type()) {
                         Ok(dv) => resp.target_state = Some(dv),
                         Err(d) => resp.diagnostics.push(d.to_proto()),
@@ -903,5 +951,35 @@ impl Provider for ProviderService {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The private state's JSON: the marks round-trip, an empty one is no bytes, states written
+    /// before `defender_written_at` existed still read, and foreign bytes count as empty.
+    #[test]
+    fn private_state_marks() {
+        assert_eq!(Private::adopted(), br#"{"defender_adopted":true}"#.to_vec());
+        let old = Private::parse(br#"{"defender_adopted":true}"#);
+        assert!(old.defender_adopted);
+        assert_eq!(old.defender_written_at, None);
+        let written = Private {
+            defender_adopted: false,
+            defender_written_at: Some(1_765_150_000),
+        };
+        assert_eq!(
+            written.to_bytes(),
+            br#"{"defender_written_at":1765150000}"#.to_vec()
+        );
+        assert_eq!(Private::parse(&written.to_bytes()), written);
+        assert_eq!(Private::default().to_bytes(), Vec::<u8>::new());
+        assert_eq!(Private::parse(b""), Private::default());
+        assert_eq!(Private::parse(b"\x00not json"), Private::default());
+        let ctx = written.ctx(Ctx::new(None, CancellationToken::new()));
+        assert_eq!(ctx.written_at(), Some(1_765_150_000));
+        assert!(!ctx.adopted());
     }
 }

@@ -427,6 +427,52 @@ async fn a_change_of_case_in_workspace_id_updates_in_place() {
 // ---------------------------------------------------------------------------------------------
 // defender_workspace_solution
 
+/// A plan right after an apply can meet ARM's 404-after-create lag: the refresh reads again
+/// instead of dropping the solution from state (which planned it "will be created" again). A
+/// solution really deleted is still found missing, after the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_inside_arms_404_after_create_lag_keeps_the_solution() {
+    let env = TfEnv::start().await;
+    let law = seed_workspace(&env, "law-lag");
+    let sol = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.OperationsManagement/solutions/Security(law-lag)"
+    );
+    // Every GET of the new solution answers 404 for 2 s after its PUT.
+    env.emulator
+        .add_fault(FaultRule::not_found_after_create_for(2000).path("/solutions/"))
+        .unwrap();
+    env.config(&format!(
+        "resource \"defender_workspace_solution\" \"this\" {{\n  workspace_id = \"{law}\"\n  solution     = \"Security\"\n}}"
+    ));
+    env.tf(&["apply", "-auto-approve", "-no-color"])
+        .await
+        .assert_code(0);
+    env.emulator.clear_requests();
+    env.tf(&["plan", "-detailed-exitcode", "-no-color"])
+        .await
+        .assert_code(0);
+    let gets: Vec<u16> = env
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/solutions/"))
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        gets.len() >= 2 && gets[0] == 404 && gets.last() == Some(&200),
+        "the refresh met the lag and read again: {gets:?}"
+    );
+
+    // Deleted outside Terraform right after the apply: missing after the (loopback) wait.
+    assert!(env.emulator.delete_resource(&sol));
+    let drift = env.tf(&["plan", "-detailed-exitcode", "-no-color"]).await;
+    drift.assert_code(2);
+    assert_contains(
+        &drift.stdout,
+        "defender_workspace_solution.this will be created",
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workspace_solution_lifecycle_defaults_to_the_workspace_region() {
     let env = TfEnv::start().await;
