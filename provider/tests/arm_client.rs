@@ -440,6 +440,29 @@ async fn throttling_does_not_use_up_the_attempts_only_the_deadline_bounds_it() {
         always.count("/x")
     );
 
+    // The deadline falls while the attempt after a 429 is still waiting for its answer: the
+    // error is ARM's throttling, not "no answer" (a race the loop above can also hit).
+    let k = counter();
+    let c = k.clone();
+    let slow = Server::start(move |_, _| {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::arm_error(429, "TooManyRequests", "slow down").header("retry-after", "0")
+        } else {
+            Reply::json(200, json!({})).delay(Duration::from_secs(3))
+        }
+    })
+    .await;
+    let arm = client(&slow);
+    let e = arm
+        .request(defender::arm::Method::GET, "/z")
+        .api_version(API)
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_throttled(), "{e}");
+    assert_eq!(slow.count("/z"), 2);
+
     // Other failures still stop after max_attempts (4).
     let failing = Server::start(|_, _| Reply::arm_error(503, "ServiceUnavailable", "busy")).await;
     let arm = client(&failing);

@@ -180,6 +180,9 @@ struct Ctx {
     headers: HeaderMap,
     /// Whether a POST may be sent again after an ambiguous failure (see [`post_is_idempotent`]).
     idempotent: bool,
+    /// The last 429 of a request still being retried: when the deadline ends the request in
+    /// the middle of an attempt, the error is ARM's throttling, not "no answer".
+    throttled: Arc<parking_lot::Mutex<Option<ArmError>>>,
 }
 
 impl ArmClient {
@@ -542,7 +545,10 @@ impl ArmClient {
         loop {
             attempt += 1;
             let err = match self.attempt(ctx, method, url, body, attempt).await {
-                Ok(r) => return Ok(r),
+                Ok(r) => {
+                    *ctx.throttled.lock() = None;
+                    return Ok(r);
+                }
                 Err(e) => e,
             };
             // ARM rejected the token itself (expired by ARM's clock, revoked, or cached past
@@ -587,6 +593,7 @@ impl ArmClient {
                 throttled = 0;
                 failures += 1;
             }
+            let throttled_err = err.is_throttled();
             // `max_attempts: 1` means no retry at all, throttled or not.
             if failures >= self.inner.retry.max_attempts || self.inner.retry.max_attempts <= 1 {
                 tracing::warn!(
@@ -628,6 +635,8 @@ impl ArmClient {
                 error = %err,
                 "retrying ARM request"
             );
+            // Kept for `run`: the deadline may end the next attempt in flight.
+            *ctx.throttled.lock() = throttled_err.then_some(err);
             tokio::time::sleep(wait).await;
         }
     }
@@ -777,7 +786,9 @@ impl ArmClient {
             .map(|b| serde_json::to_vec(b).map(Arc::new))
             .transpose()
             .map_err(|e| ArmError::InvalidRequest(format!("serialising the body: {e}")))?;
+        let throttled = Arc::new(parking_lot::Mutex::new(None));
         let ctx = Ctx {
+            throttled: throttled.clone(),
             label: req
                 .operation
                 .clone()
@@ -824,8 +835,15 @@ impl ArmClient {
                     .map(Outcome::Items),
             }
         };
-        self.guarded(&req.method, &shown, deadline, started, fut)
-            .await
+        let result = self
+            .guarded(&req.method, &shown, deadline, started, fut)
+            .await;
+        if matches!(result, Err(ArmError::Timeout { .. }))
+            && let Some(e) = throttled.lock().take()
+        {
+            return Err(e);
+        }
+        result
     }
 
     /// Follows a long-running operation started by `initial` (arm-api.md §13.4).
