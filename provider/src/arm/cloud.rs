@@ -430,7 +430,7 @@ pub(crate) fn check_scheme(attribute: &'static str, url: &Url) -> Result<(), Clo
     }
 }
 
-fn endpoint(attribute: &'static str, raw: &str) -> Result<Url, CloudError> {
+pub(crate) fn endpoint(attribute: &'static str, raw: &str) -> Result<Url, CloudError> {
     let mut url = Url::parse(raw.trim())
         .map_err(|e| invalid(attribute, format!("{raw:?} is not a valid URL: {e}")))?;
     check_scheme(attribute, &url)?;
@@ -445,7 +445,7 @@ fn endpoint(attribute: &'static str, raw: &str) -> Result<Url, CloudError> {
 
 /// `resource_manager_audience`: an absolute URI (`https://management.core.windows.net/`) or an
 /// application ID URI; kept without its trailing `/`, since the scope appends `/.default`.
-fn audience(raw: &str) -> Result<String, CloudError> {
+pub(crate) fn audience(raw: &str) -> Result<String, CloudError> {
     let url = Url::parse(raw).map_err(|e| {
         invalid(
             "resource_manager_audience",

@@ -222,7 +222,12 @@ impl fmt::Display for AuthMethod {
 }
 
 fn set(v: &Option<String>) -> bool {
-    v.as_deref().is_some_and(|s| !s.trim().is_empty())
+    nonempty(v).is_some()
+}
+
+/// The value when it is set to something other than blanks.
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
 }
 
 fn set_secret(v: &Option<String>) -> bool {
@@ -686,41 +691,35 @@ impl AuthConfig {
                 "conflicts with resource_manager_endpoint / active_directory_authority_host: either name the endpoints or let the metadata host name them",
             ));
         }
-        let rm = self
-            .resource_manager_endpoint
-            .as_deref()
-            .filter(|v| !v.trim().is_empty());
-        let login = self
-            .active_directory_authority_host
-            .as_deref()
-            .filter(|v| !v.trim().is_empty());
-        match (rm, login) {
-            (Some(rm), Some(login)) => {
-                let audience = self.resource_manager_audience.as_deref();
-                if let Err(err) = Cloud::custom("custom", rm, login, audience) {
-                    out.push(problem(err.attribute(), strip_attr(&err.to_string())));
-                }
+        let rm = nonempty(&self.resource_manager_endpoint);
+        let login = nonempty(&self.active_directory_authority_host);
+        // Each value that is here is checked; the other endpoint may still come from the
+        // environment until the configuration is complete.
+        for (attribute, value) in [
+            ("resource_manager_endpoint", rm),
+            ("active_directory_authority_host", login),
+        ] {
+            if let Some(v) = value
+                && let Err(err) = super::cloud::endpoint(attribute, v)
+            {
+                out.push(problem(attribute, strip_attr(&err.to_string())));
             }
-            (None, _) if complete => out.push(problem(
+        }
+        if let Some(a) = nonempty(&self.resource_manager_audience)
+            && let Err(err) = super::cloud::audience(a.trim())
+        {
+            out.push(problem(err.attribute(), strip_attr(&err.to_string())));
+        }
+        if complete && rm.is_none() {
+            out.push(problem(
                 "resource_manager_endpoint",
                 "is required when active_directory_authority_host or resource_manager_audience is set (or ARM_RESOURCE_MANAGER_ENDPOINT): name both endpoints of the cloud",
-            )),
-            (_, None) if complete => out.push(problem(
+            ));
+        } else if complete && login.is_none() {
+            out.push(problem(
                 "active_directory_authority_host",
                 "is required when resource_manager_endpoint is set (or ARM_ACTIVE_DIRECTORY_AUTHORITY_HOST): name both endpoints of the cloud",
-            )),
-            (rm, login) => {
-                // The other may still come from the environment: check what is here.
-                let probe = "https://probe.invalid/";
-                if let Err(err) = Cloud::custom(
-                    "custom",
-                    rm.unwrap_or(probe),
-                    login.unwrap_or(probe),
-                    self.resource_manager_audience.as_deref(),
-                ) {
-                    out.push(problem(err.attribute(), strip_attr(&err.to_string())));
-                }
-            }
+            ));
         }
     }
 
@@ -728,12 +727,8 @@ impl AuthConfig {
     /// `metadata_host` when set (network), else the `environment` (default `public`).
     pub async fn cloud(&self) -> Result<Cloud, super::cloud::CloudError> {
         if let (Some(rm), Some(login)) = (
-            self.resource_manager_endpoint
-                .as_deref()
-                .filter(|v| !v.trim().is_empty()),
-            self.active_directory_authority_host
-                .as_deref()
-                .filter(|v| !v.trim().is_empty()),
+            nonempty(&self.resource_manager_endpoint),
+            nonempty(&self.active_directory_authority_host),
         ) {
             return Cloud::custom(
                 "custom",

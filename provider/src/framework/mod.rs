@@ -52,6 +52,13 @@ impl<T> Model for T where
 {
 }
 
+/// The wall clock in Unix seconds (the private state's `defender_written_at`).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// What an operation runs with: the configured provider and the stop signal.
 #[derive(Clone)]
 pub struct Ctx {

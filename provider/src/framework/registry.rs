@@ -188,10 +188,7 @@ fn written_lately(ctx: &Ctx) -> bool {
     let Some(at) = ctx.written_at() else {
         return false;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    now.saturating_sub(at) < WRITE_LAG_WINDOW.as_secs()
+    super::unix_now().saturating_sub(at) < WRITE_LAG_WINDOW.as_secs()
 }
 
 impl<R: Resource> ResourceEntry<R> {

@@ -87,12 +87,6 @@ impl Private {
     }
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let Some(dv) = dv else { return Ok(Value::Null) };
     let r = if !dv.msgpack.is_empty() {
@@ -533,7 +527,7 @@ impl Provider for ProviderService {
             private.defender_adopted = false;
         }
         // Also after a partial failure: what was created is in the state returned.
-        private.defender_written_at = (!state.is_null()).then(unix_now);
+        private.defender_written_at = (!state.is_null()).then(crate::framework::unix_now);
         resp.private = if state.is_null() {
             Vec::new()
         } else {

@@ -240,14 +240,7 @@ async fn moved_from_azurerm_security_center_auto_provisioning() {
     env.tf(&["plan", "-detailed-exitcode", "-no-color"])
         .await
         .assert_code(0);
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_auto_provisioning.this",
-        ])
-        .await;
+    let show = env.state_show("defender_auto_provisioning.this").await;
     show.assert_code(0);
     assert!(show.stdout.contains(&id), "{}", show.all());
 }

@@ -189,6 +189,11 @@ impl TfEnv {
         run(self.command_in(self.path(), args)).await
     }
 
+    /// `terraform state show -no-color ADDRESS`.
+    pub async fn state_show(&self, address: &str) -> TfOutput {
+        self.tf(&["state", "show", "-no-color", address]).await
+    }
+
     /// Writes a state file holding one azurerm resource `{type_name}.this`, as azurerm would
     /// have written it (the source of a `moved {}` test).
     pub fn write_azurerm_state(

@@ -233,14 +233,7 @@ import {{
     ])
     .await
     .assert_code(0);
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_security_events.this",
-        ])
-        .await;
+    let show = env.state_show("defender_security_events.this").await;
     show.assert_code(0);
     assert!(show.stdout.contains("tier"), "{}", show.all());
 

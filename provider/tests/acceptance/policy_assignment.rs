@@ -578,14 +578,7 @@ output "principal" {{ value = defender_policy_assignment.deps.principal_id }}
         .await
         .assert_code(0);
     assert!(env.emulator.get_resource(&ours).is_none(), "not duplicated");
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_policy_assignment.deps",
-        ])
-        .await;
+    let show = env.state_show("defender_policy_assignment.deps").await;
     assert!(show.stdout.contains(&theirs), "{}", show.all());
     env.tf(&["plan", "-detailed-exitcode", "-no-color"])
         .await
@@ -651,14 +644,7 @@ async fn any_definition_id_is_checked_against_the_definition_in_azure() {
         1,
         "the definition's Contributor role: {roles:?}"
     );
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_policy_assignment.tags",
-        ])
-        .await;
+    let show = env.state_show("defender_policy_assignment.tags").await;
     assert!(
         show.stdout
             .contains("name                 = \"deploy-tags\""),
@@ -943,14 +929,7 @@ output "state" {{ value = defender_policy_remediation.linux.provisioning_state }
     ])
     .await
     .assert_code(0);
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_policy_remediation.linux",
-        ])
-        .await;
+    let show = env.state_show("defender_policy_remediation.linux").await;
     assert!(
         show.stdout
             .contains("microsoftDefenderForEndpointLinuxAgentDeploy"),

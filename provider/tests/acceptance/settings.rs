@@ -171,9 +171,7 @@ async fn setting_moved_from_azurerm_security_center_setting() {
     );
     env.assert_clean_move("has moved to defender_setting.this")
         .await;
-    let show = env
-        .tf(&["state", "show", "-no-color", "defender_setting.this"])
-        .await;
+    let show = env.state_show("defender_setting.this").await;
     show.assert_code(0);
     assert_contains(&show, &setting_id("MCAS"));
     assert_contains(&show, "DataExportSettings");
@@ -355,14 +353,7 @@ async fn contact_moved_from_azurerm_security_center_contact() {
     );
     env.assert_clean_move("has moved to defender_security_contact.this")
         .await;
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_security_contact.this",
-        ])
-        .await;
+    let show = env.state_show("defender_security_contact.this").await;
     assert_contains(&show, &contact_id());
 }
 

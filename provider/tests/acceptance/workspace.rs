@@ -267,14 +267,7 @@ async fn moved_from_azurerm_security_center_workspace() {
     env.tf(&["plan", "-detailed-exitcode", "-no-color"])
         .await
         .assert_code(0);
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_workspace_setting.this",
-        ])
-        .await;
+    let show = env.state_show("defender_workspace_setting.this").await;
     show.assert_code(0);
     assert_contains(
         &show.stdout,
@@ -583,14 +576,7 @@ async fn solution_moved_from_azurerm_log_analytics_solution() {
         "azurerm_log_analytics_solution.this has moved to defender_workspace_solution.this",
     )
     .await;
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_workspace_solution.this",
-        ])
-        .await;
+    let show = env.state_show("defender_workspace_solution.this").await;
     show.assert_code(0);
     assert_attr(&show.stdout, "id", &format!("\"{sol}\""));
     assert_attr(&show.stdout, "location", "\"westeurope\"");
@@ -788,14 +774,7 @@ async fn sentinel_connector_moved_from_azurerm() {
     ));
     env.assert_clean_move("azurerm_sentinel_data_connector_azure_security_center.this has moved to defender_sentinel_connector.this")
         .await;
-    let show = env
-        .tf(&[
-            "state",
-            "show",
-            "-no-color",
-            "defender_sentinel_connector.this",
-        ])
-        .await;
+    let show = env.state_show("defender_sentinel_connector.this").await;
     show.assert_code(0);
     assert_attr(&show.stdout, "id", &format!("\"{id}\""));
     assert_attr(
